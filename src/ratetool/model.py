@@ -1,0 +1,110 @@
+"""The rating record and the small rules every part of ratetool shares.
+
+A ``Rating`` is one answered questionnaire: the unit that is appended to a client's file, exported
+as one spreadsheet row and scored by ``ratetool.scoring``. Pure data and validation, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from ratetool.errors import ClientCodeError, RatetoolError
+
+CLIENT_CODE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Names Windows will not use as a file name, with or without an extension.
+_WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul", "conin$", "conout$"]
+    + [f"com{i}" for i in range(1, 10)]
+    + [f"lpt{i}" for i in range(1, 10)]
+)
+
+_WHY_CODES = (
+    "Use a pseudonymous code such as C-014, never a name: codes keep clients' identities out of "
+    "files, file names and screens."
+)
+
+
+def validate_client_code(code: str) -> str:
+    """Return ``code`` if it is a safe client code, else raise ``ClientCodeError`` saying why."""
+    if not isinstance(code, str) or not code:
+        raise ClientCodeError(f"A client code is needed. {_WHY_CODES}")
+    if not CLIENT_CODE_RE.fullmatch(code):
+        if len(code) > 64:
+            problem = f"is {len(code)} characters long (at most 64)"
+        else:
+            bad = sorted({ch for ch in code if not re.fullmatch(r"[A-Za-z0-9_-]", ch)})
+            shown = ", ".join("a space" if ch == " " else repr(ch) for ch in bad)
+            problem = f"contains {shown}; only letters, digits, '-' and '_' are allowed"
+        raise ClientCodeError(f"Client code {code!r} {problem}. {_WHY_CODES}")
+    if code.lower() in _WINDOWS_RESERVED:
+        raise ClientCodeError(
+            f"Client code {code!r} is a name Windows reserves for devices and cannot be a file "
+            f"name. {_WHY_CODES}"
+        )
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """One answered questionnaire for one client session.
+
+    ``answers`` maps item id to the whole number the client chose, in the instrument's item order.
+    Skipped items are absent from ``answers`` and listed in ``skipped``: a skip is missing, never 0.
+    ``rated_at`` is always time-zone aware.
+    """
+
+    id: str
+    client: str
+    session: int
+    rated_at: datetime
+    instrument: str
+    instrument_version: int
+    answers: dict[str, int]
+    practitioner: str | None = None
+    comment: str | None = None
+    skipped: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.rated_at.tzinfo is None or self.rated_at.utcoffset() is None:
+            raise ValueError("Rating.rated_at must be time-zone aware")
+
+
+def now() -> datetime:
+    """The current local time, time-zone aware, to the second."""
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+#: Hour used when only a date is known (paper forms): noon keeps the same calendar day in every
+#: time zone within twelve hours of the one it was written in.
+DATE_ONLY_HOUR = 12
+
+
+def parse_when(text: str, *, what: str = "--date") -> datetime:
+    """Parse an ISO date or date-time the user typed; naive values are taken as local time.
+
+    ``2026-11-03`` becomes noon local time on that day; ``2026-11-03T10:50`` and
+    ``2026-11-03 10:50+01:00`` are accepted too. Raises ``RatetoolError`` naming ``what``.
+    """
+    raw = text.strip()
+    if not raw:
+        raise RatetoolError(f"{what} is empty; give a date like 2026-11-03 or 2026-11-03T10:50.")
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            value = datetime.combine(day, time(DATE_ONLY_HOUR))
+        else:
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise RatetoolError(
+            f"{what} {text!r} is not a real date; give a date like 2026-11-03 or a date and time "
+            "like 2026-11-03T10:50."
+        ) from None
+    if value.tzinfo is None:
+        value = value.astimezone()  # local time zone, with the offset of that date
+    value = value.replace(microsecond=0)
+    if value > now() + timedelta(days=1):
+        raise RatetoolError(f"{what} {text!r} is in the future.")
+    return value

@@ -1,0 +1,46 @@
+"""Shared fixtures. Every test runs with its data and config folders inside ``tmp_path``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point ratetool's data and config folders at ``tmp_path`` so no test touches real files.
+
+    Also fixes the terminal width and turns colour off, so rendering is deterministic.
+    """
+    data = tmp_path / "data"
+    config = tmp_path / "config"
+    monkeypatch.setenv("RATETOOL_DATA_DIR", str(data))
+    monkeypatch.setenv("RATETOOL_CONFIG_DIR", str(config))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERMINAL_WIDTH", "100")
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("RATETOOL_DEBUG", raising=False)
+    return {"data": data, "config": config}
+
+
+@pytest.fixture
+def data_dir(isolated_dirs: dict[str, Path]) -> Path:
+    return isolated_dirs["data"]
+
+
+@pytest.fixture
+def config_dir(isolated_dirs: dict[str, Path]) -> Path:
+    return isolated_dirs["config"]
