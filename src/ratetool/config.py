@@ -1,0 +1,181 @@
+"""``config.toml``: the practitioner's settings.
+
+```toml
+format = 1                 # optional
+practitioner = "AB"        # initials or a code, stored with each rating
+instrument = "checkin"     # default instrument for `ratetool rate`
+store = "toml"             # "toml" (one file per client) or "csv" (one ratings.csv)
+
+[alerts]                   # thresholds; the defaults are starting points, not norms
+low = 90                   # overall below this percent of the maximum
+drop = 2.5                 # a fall of at least this many percentage points since the last session
+item = 70                  # any single item at or below this percent of its scale
+```
+
+A missing file means the defaults. A file that does not parse, or holds an unknown key or a value
+of the wrong kind, is an error naming the file and key: a typo must never silently fall back to a
+default. Config is the one file ratetool rewrites, always through ``fsutil.atomic_write``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ratetool.errors import ConfigError
+
+CONFIG_FORMAT = 1
+CONFIG_NAME = "config.toml"
+STORES = ("toml", "csv")
+
+DEFAULT_ALERTS = {"low": 90.0, "drop": 2.5, "item": 70.0}
+_ALERT_HELP = {
+    "low": "overall percent below which a session is flagged (0-100)",
+    "drop": "fall in percentage points since the previous session that is flagged (> 0)",
+    "item": "item percent at or below which an item is flagged (0-100)",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    practitioner: str | None = None
+    instrument: str = "checkin"
+    store: str = "toml"
+    alerts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ALERTS))
+    path: Path | None = None
+    exists: bool = False
+
+    def thresholds(self):  # -> ratetool.scoring.Thresholds (imported lazily)
+        from ratetool.scoring import Thresholds
+
+        return Thresholds(**self.alerts)
+
+
+def _toml_error_line(message: str) -> str:
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    return f", line {match.group(1)}" if match else ""
+
+
+def read_toml_file(path: Path, error_cls: type[Exception], what: str) -> dict[str, Any]:
+    """Read and parse a TOML file, turning every failure into ``error_cls`` naming file and line."""
+    import tomllib
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error_cls(f"{path}: no such file.") from None
+    except OSError as exc:
+        raise error_cls(f"{path}: cannot read {what} ({exc.strerror}).") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error_cls(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8."
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        raise error_cls(
+            f"{path}{_toml_error_line(msg)}: TOML syntax error: {msg}. Fix that line in a text "
+            f"editor and try again."
+        ) from None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parse_config(data: dict[str, Any], path: Path | None) -> Config:
+    where = str(path) if path else CONFIG_NAME
+    problems: list[str] = []
+    known = {"format", "practitioner", "instrument", "store", "alerts"}
+    for key in data:
+        if key not in known:
+            problems.append(f"unknown key {key!r} (known keys: {', '.join(sorted(known))})")
+    fmt = data.get("format", CONFIG_FORMAT)
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        problems.append("'format' must be a whole number")
+    elif fmt > CONFIG_FORMAT:
+        raise ConfigError(
+            f"{where}: written for config format {fmt}; this ratetool reads format "
+            f"{CONFIG_FORMAT}. Update ratetool (pip install -U ratetool)."
+        )
+    practitioner = data.get("practitioner")
+    if practitioner is not None and (not isinstance(practitioner, str) or not practitioner.strip()):
+        problems.append("'practitioner' must be non-empty text, e.g. practitioner = \"AB\"")
+    instrument = data.get("instrument", "checkin")
+    if not isinstance(instrument, str) or not instrument.strip():
+        problems.append("'instrument' must be an instrument id or a path, e.g. instrument = \"checkin\"")
+    store = data.get("store", "toml")
+    if store not in STORES:
+        problems.append(f"'store' must be one of {', '.join(repr(s) for s in STORES)}, not {store!r}")
+    alerts = dict(DEFAULT_ALERTS)
+    raw_alerts = data.get("alerts", {})
+    if not isinstance(raw_alerts, dict):
+        problems.append("'alerts' must be a table: [alerts]")
+    else:
+        for key, value in raw_alerts.items():
+            if key not in DEFAULT_ALERTS:
+                problems.append(
+                    f"unknown key {key!r} in [alerts] (known keys: {', '.join(DEFAULT_ALERTS)})"
+                )
+            elif not _number(value):
+                problems.append(f"[alerts] {key} must be a number: {_ALERT_HELP[key]}")
+            elif key in ("low", "item") and not 0 <= value <= 100:
+                problems.append(f"[alerts] {key} = {value} is outside 0-100: {_ALERT_HELP[key]}")
+            elif key == "drop" and value <= 0:
+                problems.append(f"[alerts] drop = {value} must be above 0: {_ALERT_HELP[key]}")
+            else:
+                alerts[key] = float(value)
+    if problems:
+        raise ConfigError("\n".join(f"{where}: {p}" for p in problems))
+    return Config(
+        practitioner=practitioner.strip() if isinstance(practitioner, str) else None,
+        instrument=instrument.strip(),
+        store=store,
+        alerts=alerts,
+        path=path,
+        exists=path is not None and path.exists(),
+    )
+
+
+def load_config(config_dir: Path) -> Config:
+    """Read ``<config_dir>/config.toml``; defaults when it does not exist."""
+    path = config_dir / CONFIG_NAME
+    if not path.exists():
+        return Config(path=path, exists=False)
+    data = read_toml_file(path, ConfigError, "config file")
+    return parse_config(data, path)
+
+
+def save_config(config_dir: Path, updates: dict[str, Any]) -> Config:
+    """Merge ``updates`` into config.toml and write it atomically.
+
+    The existing file must parse and validate first: a file ratetool cannot fully read is never
+    rewritten (the error says what to fix). Comments in the old file are not kept, so the old
+    file is kept beside it as ``config.toml.<timestamp>.old`` when it existed.
+    """
+    import tomli_w
+
+    from ratetool.fsutil import atomic_write
+
+    path = config_dir / CONFIG_NAME
+    current: dict[str, Any] = {}
+    if path.exists():
+        current = read_toml_file(path, ConfigError, "config file")
+        parse_config(current, path)  # refuse to rewrite a file we do not fully understand
+    merged = {**current, **{k: v for k, v in updates.items() if v is not None}}
+    merged.setdefault("format", CONFIG_FORMAT)
+    config = parse_config(merged, path)
+    ordered = {k: merged[k] for k in ("format", "practitioner", "instrument", "store", "alerts") if k in merged}
+    text = "# ratetool settings; see `ratetool --help` and the README.\n" + tomli_w.dumps(ordered)
+    if path.exists():
+        from datetime import datetime
+
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        atomic_write(path.with_name(f"{CONFIG_NAME}.{stamp}.old"), path.read_bytes())
+    atomic_write(path, text.encode("utf-8"))
+    return replace(config, exists=True)

@@ -1,0 +1,257 @@
+"""The store: where ratings live, append-only.
+
+Two layouts share one interface (``Store``):
+
+- ``toml`` (default): one plain TOML file per client, ``clients/<CODE>.toml``
+  (``ratetool.store.toml_store``);
+- ``csv``: one ``ratings.csv`` in the export's column layout (``ratetool.store.csv_store``).
+
+Guarantees, for both: every write holds one lock for the data folder (``filelock``, so it works
+on Windows too); a write appends bytes and never rewrites bytes already there; each append is
+flushed and fsynced before it returns; new files are 0600 and new folders 0700 on POSIX; a file
+that does not fully parse is never written to; a torn last record (the machine died mid-append)
+is detected, the intact records still read, and appending is refused until ``repair`` moves the
+torn bytes to ``<file>.corrupt-<timestamp>`` beside it. Bytes are never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ratetool.errors import DamagedFileError, LockTimeoutError, StoreError
+
+if TYPE_CHECKING:
+    from ratetool.instruments import Instrument
+    from ratetool.model import Rating
+
+#: Newest data-file format this ratetool reads and writes.
+DATA_FORMAT = 1
+LOCK_NAME = ".ratetool.lock"
+LOCK_TIMEOUT_SECONDS = 30.0
+
+Resolver = Callable[[str, int], "Instrument | None"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in the data folder, with where it is and what to do."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    #: "torn" (an incomplete last record, fixed by ``check --repair``), "damaged" (fix by hand),
+    #: "too-new" (written by a newer ratetool), "duplicate-id", "cache" (derived data, rebuilt).
+    kind: str = "damaged"
+
+    @property
+    def repairable(self) -> bool:
+        return self.kind == "torn"
+
+    def __str__(self) -> str:
+        where = f"{self.path}, line {self.line}" if self.line else f"{self.path}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ReadResult:
+    """Ratings that read cleanly, and every problem met while reading."""
+
+    ratings: list[Rating] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: ReadResult) -> None:
+        self.ratings.extend(other.ratings)
+        self.problems.extend(other.problems)
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: list[Rating]
+    skipped_existing: list[Rating]
+    files: list[Path]
+
+
+class Store(ABC):
+    """Append-only storage of ratings in a data folder."""
+
+    kind: str = ""
+
+    def __init__(self, data_dir: Path, resolve: Resolver | None = None) -> None:
+        self.data_dir = data_dir
+        self.resolve = resolve
+
+    # -- reading -------------------------------------------------------------------------------
+    @abstractmethod
+    def client_codes(self) -> list[str]:
+        """Codes of clients with data, sorted."""
+
+    @abstractmethod
+    def read_client(self, client: str) -> ReadResult:
+        """Every rating of one client that reads cleanly, and the problems met."""
+
+    @abstractmethod
+    def read_all(self) -> ReadResult:
+        """Every rating in the data folder that reads cleanly, and the problems met."""
+
+    @abstractmethod
+    def files(self) -> list[Path]:
+        """The data files this store reads (for ``check`` and ``paths``)."""
+
+    def file_for(self, client: str) -> Path:
+        """The file a new rating for ``client`` is appended to."""
+        raise NotImplementedError
+
+    # -- writing -------------------------------------------------------------------------------
+    @abstractmethod
+    def _add_locked(
+        self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
+    ) -> AddResult:
+        """Append ``ratings``; the caller holds the lock."""
+
+    def add(
+        self,
+        ratings: Sequence[Rating],
+        *,
+        number_sessions: bool = True,
+        skip_existing_ids: bool = False,
+    ) -> AddResult:
+        """Append ratings under the data-folder lock, all or nothing as far as checks go.
+
+        With ``number_sessions`` each rating gets the next session number for its client (in the
+        order given), read under the lock so concurrent writers never share a number. With
+        ``skip_existing_ids`` a rating whose id is already stored is skipped (idempotent import).
+        Every target file is checked first; if any is damaged or torn nothing is written.
+        """
+        with self.lock():
+            return self._add_locked(ratings, number_sessions, skip_existing_ids)
+
+    def lock(self):
+        """The data-folder lock, held around every write."""
+        from filelock import FileLock, Timeout
+
+        from ratetool.fsutil import ensure_private_dir
+
+        ensure_private_dir(self.data_dir)
+        lock = FileLock(self.data_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
+
+        class _Guard:
+            def __enter__(self_inner):
+                try:
+                    lock.acquire()
+                except Timeout:
+                    raise LockTimeoutError(
+                        f"Another ratetool has kept {self.data_dir} busy for "
+                        f"{LOCK_TIMEOUT_SECONDS:.0f} seconds. Close other ratetool windows and "
+                        "try again; nothing was written."
+                    ) from None
+                return lock
+
+            def __exit__(self_inner, *exc):
+                lock.release()
+                return False
+
+        return _Guard()
+
+    # -- checking ------------------------------------------------------------------------------
+    def check(self) -> list[Problem]:
+        """Every problem in the data folder (reads everything)."""
+        result = self.read_all()
+        problems = list(result.problems)
+        seen: dict[str, Rating] = {}
+        for rating in result.ratings:
+            other = seen.get(rating.id)
+            if other is not None:
+                problems.append(
+                    Problem(
+                        self.file_for(rating.client),
+                        f"session id {rating.id} is used twice (client {other.client} session "
+                        f"{other.session} and client {rating.client} session {rating.session}); "
+                        "ids must be unique. Remove the copy by hand.",
+                        kind="duplicate-id",
+                    )
+                )
+            else:
+                seen[rating.id] = rating
+        return problems
+
+    def repair(self) -> list[str]:
+        """Move torn tails aside (never deleting bytes); returns what was done, one line each."""
+        with self.lock():
+            return self._repair_locked()
+
+    @abstractmethod
+    def _repair_locked(self) -> list[str]:
+        ...
+
+    def existing_ids(self) -> set[str]:
+        return {r.id for r in self.read_all().ratings}
+
+
+def open_store(data_dir: Path, kind: str = "toml", resolve: Resolver | None = None) -> Store:
+    if kind == "csv":
+        from ratetool.store.csv_store import CsvStore
+
+        return CsvStore(data_dir, resolve)
+    if kind == "toml":
+        from ratetool.store.toml_store import TomlStore
+
+        return TomlStore(data_dir, resolve)
+    raise StoreError(f"Unknown store {kind!r}; use 'toml' or 'csv'.")
+
+
+def corrupt_name(path: Path, when: datetime | None = None) -> Path:
+    """``<file>.corrupt-<timestamp>`` beside ``path``, never an existing name."""
+    stamp = (when or datetime.now()).strftime("%Y%m%dT%H%M%S")
+    candidate = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+def move_tail_aside(path: Path, offset: int) -> Path:
+    """Copy bytes from ``offset`` to the end into a new corrupt file (fsynced), then cut them off.
+
+    The copy is durable before the original is shortened, so a crash between the two steps leaves
+    the bytes in both places, never in neither.
+    """
+    from ratetool.fsutil import append_durably
+
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        tail = fh.read()
+    target = corrupt_name(path)
+    append_durably(target, tail)
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.ftruncate(fd, offset)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return target
+
+
+def refuse_if_problems(problems: Iterable[Problem]) -> None:
+    """Raise ``DamagedFileError`` describing the problems that make a file unsafe to append to."""
+    problems = list(problems)
+    if not problems:
+        return
+    lines = [str(p) for p in problems]
+    if any(p.repairable for p in problems):
+        advice = (
+            "Nothing was written. Run `ratetool check --repair` to move the incomplete part to a "
+            ".corrupt file beside it (no bytes are deleted), then try again."
+        )
+    else:
+        advice = (
+            "Nothing was written. Fix the file in a text editor at the line named (or restore it "
+            "from your backup), run `ratetool check`, then try again."
+        )
+    raise DamagedFileError("\n".join(lines + [advice]))

@@ -1,0 +1,278 @@
+"""The TOML store: one plain file per client, ``clients/<CODE>.toml``, append-only.
+
+A file is a small header (``format``, ``client``) followed by one ``[[sessions]]`` block per
+rating. It is read block by block: each block is parsed on its own, so one damaged block is
+reported with its line number while every other session still reads, and a torn last block (the
+machine died mid-append) is told apart from the rest. The last block is *torn* when it does not
+parse or lacks a required key (ratetool writes the answers last, on one line, so a cut-short block
+always looks like that); any other problem is *damaged* and must be fixed by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ratetool.errors import FormatTooNewError, StoreError
+from ratetool.model import CLIENT_CODE_RE, Rating
+from ratetool.store import (
+    DATA_FORMAT,
+    AddResult,
+    Problem,
+    ReadResult,
+    Store,
+    move_tail_aside,
+    refuse_if_problems,
+)
+from ratetool.store.records import RecordError, file_header, rating_from_record, session_block
+
+CLIENTS_DIR = "clients"
+SUFFIX = ".toml"
+# Any line that starts with "[[" begins a new block, so even a header cut short by a crash
+# ("[[sess") belongs to the torn block and never to the intact one before it.
+_BLOCK_START = re.compile(rb"^[ \t]*\[\[", re.MULTILINE)
+_SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
+_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    client: str
+    ratings: list[Rating] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    size: int = 0
+    #: Byte offset where a torn tail starts (what ``repair`` moves aside), else None.
+    torn_offset: int | None = None
+
+    @property
+    def max_session(self) -> int:
+        return max((r.session for r in self.ratings), default=0)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _toml_problem_line(message: str, first_line: int) -> tuple[int, str]:
+    match = _TOML_LINE.search(message)
+    if not match:
+        return first_line, message
+    line = first_line + int(match.group(1)) - 1
+    return line, _TOML_LINE.sub("", message).strip().rstrip(".")
+
+
+def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedFile:
+    """Parse a client file's bytes into ratings and problems; never raises for bad content
+    except ``FormatTooNewError`` (a newer file is refused, not misread)."""
+    import tomllib
+
+    parsed = ParsedFile(path=path, client=expected_client, size=len(data))
+    if not data.strip():
+        return parsed
+    starts = [m.start() for m in _BLOCK_START.finditer(data)]
+    header_end = starts[0] if starts else len(data)
+    bounds = list(zip(starts, starts[1:] + [len(data)]))
+
+    # -- header ----------------------------------------------------------------------------
+    header_bytes = data[:header_end]
+    header: dict[str, Any] | None = None
+    try:
+        header = tomllib.loads(header_bytes.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        line, msg = (
+            _toml_problem_line(str(exc), 1)
+            if isinstance(exc, tomllib.TOMLDecodeError)
+            else (_line_of(data, exc.start), "not UTF-8 text")
+        )
+        if not bounds:
+            # Nothing but a header, and it is cut short: the file's very first write was torn.
+            parsed.problems.append(
+                Problem(path, f"the file's first write is incomplete ({msg})", line, kind="torn")
+            )
+            parsed.torn_offset = 0
+            return parsed
+        parsed.problems.append(Problem(path, f"the header does not parse: {msg}", line))
+        header = None
+    if header is not None:
+        fmt = header.get("format")
+        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > DATA_FORMAT:
+            raise FormatTooNewError(
+                f"{path} was written by a newer ratetool (data format {fmt}); this ratetool "
+                f"reads format {DATA_FORMAT}. Update ratetool (pip install -U ratetool) to read "
+                "it; the file was not read or changed."
+            )
+        if not bounds and (fmt is None or "client" not in header):
+            # The header alone, without its client key: the file's first write was torn.
+            parsed.problems.append(
+                Problem(path, "the file's first write is incomplete", kind="torn")
+            )
+            parsed.torn_offset = 0
+            return parsed
+        if fmt != DATA_FORMAT:
+            parsed.problems.append(
+                Problem(path, f"'format' must be {DATA_FORMAT}, found {fmt!r}", 1)
+            )
+        client = header.get("client")
+        if client != expected_client:
+            parsed.problems.append(
+                Problem(
+                    path,
+                    f"'client' is {client!r} but the file is named for {expected_client!r}; "
+                    "a client's file must hold only that client's sessions",
+                    1,
+                )
+            )
+        unknown = sorted(set(header) - {"format", "client"})
+        if unknown:
+            parsed.problems.append(
+                Problem(path, f"unknown key {', '.join(unknown)} before the first [[sessions]]", 1)
+            )
+
+    # -- session blocks ----------------------------------------------------------------------
+    for index, (start, end) in enumerate(bounds):
+        last = index == len(bounds) - 1
+        first_line = _line_of(data, start)
+        chunk = data[start:end]
+        problem: str | None = None
+        torn = False
+        line = first_line
+        try:
+            text = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problem, torn = "not UTF-8 text", last
+            line = _line_of(data, start + exc.start)
+            text = ""
+        if problem is None:
+            header_line = text.split("\n", 1)[0].rstrip("\r")
+            if not _SESSIONS_HEADER.match(header_line):
+                problem, torn = f"expected [[sessions]], found {header_line.strip()!r}", last
+            else:
+                try:
+                    doc = tomllib.loads(text)
+                except tomllib.TOMLDecodeError as exc:
+                    line, msg = _toml_problem_line(str(exc), first_line)
+                    problem, torn = f"TOML syntax error: {msg}", last
+                else:
+                    sessions = doc.get("sessions")
+                    extra = sorted(set(doc) - {"sessions"})
+                    if extra or not isinstance(sessions, list) or len(sessions) != 1:
+                        problem = "a [[sessions]] block must hold exactly one session"
+                    else:
+                        try:
+                            parsed.ratings.append(rating_from_record(sessions[0], expected_client))
+                        except RecordError as exc:
+                            problem = f"session block: {exc}"
+                            torn = last and str(exc).startswith("missing ")
+        if problem is not None:
+            if torn:
+                problem = (
+                    f"the last session block is incomplete ({problem}); it was probably cut "
+                    "short when the computer stopped during a save"
+                )
+                parsed.torn_offset = start
+            parsed.problems.append(Problem(path, problem, line, kind="torn" if torn else "damaged"))
+    return parsed
+
+
+class TomlStore(Store):
+    kind = "toml"
+
+    @property
+    def clients_dir(self) -> Path:
+        return self.data_dir / CLIENTS_DIR
+
+    def file_for(self, client: str) -> Path:
+        return self.clients_dir / f"{client}{SUFFIX}"
+
+    def files(self) -> list[Path]:
+        if not self.clients_dir.is_dir():
+            return []
+        return sorted(p for p in self.clients_dir.iterdir() if p.suffix == SUFFIX and p.is_file())
+
+    def client_codes(self) -> list[str]:
+        return [p.stem for p in self.files() if CLIENT_CODE_RE.fullmatch(p.stem)]
+
+    def parse_file(self, path: Path, client: str) -> ParsedFile:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return ParsedFile(path=path, client=client)
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot read ({exc.strerror}).") from None
+        return parse_client_bytes(path, data, client)
+
+    def read_client(self, client: str) -> ReadResult:
+        parsed = self.parse_file(self.file_for(client), client)
+        return ReadResult(parsed.ratings, parsed.problems)
+
+    def read_all(self) -> ReadResult:
+        result = ReadResult()
+        for path in self.files():
+            if not CLIENT_CODE_RE.fullmatch(path.stem):
+                result.problems.append(
+                    Problem(path, "the file name is not a valid client code; ratetool ignores it")
+                )
+                continue
+            parsed = self.parse_file(path, path.stem)
+            result.ratings.extend(parsed.ratings)
+            result.problems.extend(parsed.problems)
+        return result
+
+    def _add_locked(
+        self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
+    ) -> AddResult:
+        from ratetool.fsutil import append_durably, ensure_private_dir
+
+        by_client: dict[str, list[Rating]] = {}
+        for rating in ratings:
+            by_client.setdefault(rating.client, []).append(rating)
+        parsed = {c: self.parse_file(self.file_for(c), c) for c in by_client}
+        refuse_if_problems(p for f in parsed.values() for p in f.problems)
+        known_ids = self.existing_ids() if skip_existing_ids else set()
+        added: list[Rating] = []
+        skipped: list[Rating] = []
+        plans: list[tuple[Path, bytes]] = []
+        for client, items in by_client.items():
+            current = parsed[client]
+            next_session = current.max_session + 1
+            blocks: list[str] = []
+            for rating in items:
+                if skip_existing_ids and rating.id in known_ids:
+                    skipped.append(rating)
+                    continue
+                known_ids.add(rating.id)
+                if number_sessions:
+                    from dataclasses import replace
+
+                    rating = replace(rating, session=next_session)
+                next_session = max(next_session, rating.session) + 1
+                blocks.append(session_block(rating))
+                added.append(rating)
+            if not blocks:
+                continue
+            text = "".join(blocks)
+            if current.size == 0:
+                text = file_header(client, DATA_FORMAT) + text
+            plans.append((current.path, text.encode("utf-8")))
+        if plans:
+            ensure_private_dir(self.clients_dir)
+        for path, payload in plans:
+            append_durably(path, payload)
+        return AddResult(added=added, skipped_existing=skipped, files=[p for p, _ in plans])
+
+    def _repair_locked(self) -> list[str]:
+        done: list[str] = []
+        for path in self.files():
+            if not CLIENT_CODE_RE.fullmatch(path.stem):
+                continue
+            parsed = self.parse_file(path, path.stem)
+            if parsed.torn_offset is None:
+                continue
+            target = move_tail_aside(path, parsed.torn_offset)
+            size = parsed.size - parsed.torn_offset
+            done.append(f"{path}: moved the incomplete last block ({size} bytes) to {target.name}")
+        return done
