@@ -1,0 +1,49 @@
+"""``ratetool check [--repair]``: every problem in the data folder, and the safe repair."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ratetool.cli.state import get_state
+
+
+def check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Move incomplete last blocks to a .corrupt-<time> file beside them (no bytes "
+            "are deleted), so saving works again.",
+        ),
+    ] = False,
+) -> None:
+    """Check every data file; exit 1 if there is a problem."""
+    state = get_state(ctx)
+    store = state.store
+    if repair:
+        for line in store.repair():
+            typer.echo(f"Repaired: {line}")
+    problems = store.check()
+    files = store.files()
+    if not problems:
+        typer.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems.")
+        return
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    torn = any(p.repairable for p in problems)
+    hint = (
+        " Run `ratetool check --repair` to move incomplete blocks aside."
+        if torn
+        else " Fix the lines named in a text editor, then run `ratetool check` again."
+    )
+    typer.echo(
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.{hint}", err=True
+    )
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)

@@ -1,0 +1,75 @@
+"""``ratetool clients``: who has ratings, how many, first and last date."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ratetool.cli.state import get_state
+
+
+def warn_problems(problems) -> None:
+    """Tell the practitioner, on stderr, about files that could not be fully read."""
+    problems = list(problems)
+    if not problems:
+        return
+    typer.echo(
+        f"Warning: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the data "
+        "folder; the sessions that read cleanly are shown. Run `ratetool check` for details.",
+        err=True,
+    )
+    for problem in problems[:5]:
+        typer.echo(f"  {problem}", err=True)
+
+
+def client_rows(ratings) -> list[dict]:
+    by_client: dict[str, list] = {}
+    for r in ratings:
+        by_client.setdefault(r.client, []).append(r)
+    rows = []
+    for code in sorted(by_client):
+        items = by_client[code]
+        first = min(r.rated_at for r in items)
+        last = max(r.rated_at for r in items)
+        rows.append(
+            {
+                "client": code,
+                "sessions": len(items),
+                "first_rated_at": first.isoformat(),
+                "last_rated_at": last.isoformat(),
+            }
+        )
+    return rows
+
+
+def clients(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List client codes with their number of sessions and first and last date."""
+    state = get_state(ctx)
+    result = state.store.read_all()
+    warn_problems(result.problems)
+    rows = client_rows(result.ratings)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo(f"No ratings yet in {state.data_dir}.")
+        return
+    from ratetool.render import print_table
+
+    print_table(
+        ["Client", ("Sessions", {"justify": "right"}), "First", "Last"],
+        [
+            (r["client"], r["sessions"], r["first_rated_at"][:10], r["last_rated_at"][:10])
+            for r in rows
+        ],
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("clients")(clients)

@@ -1,0 +1,116 @@
+"""``ratetool rate CLIENT``: the end-of-session check-in."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ratetool.cli.state import get_state
+
+HELP = """Ask the client the questionnaire and save their answers.
+
+Turn the screen to the client: one question at a time, b goes back, a review at the end. No scores
+and no other client's data are shown. With --answers the rating is saved without questions (paper
+forms, scripts): --answers 8,9,7,10 in the instrument's item order, or
+--answers empathy=8,warmth=9,genuineness=7,trust=10.
+"""
+
+
+def rate(
+    ctx: typer.Context,
+    client: Annotated[
+        str, typer.Argument(help="Pseudonymous client code, e.g. C-014 (never a name).")
+    ],
+    instrument: Annotated[
+        str | None,
+        typer.Option(
+            "--instrument", "-i", help="Instrument id or path to a .toml file.", show_default=False
+        ),
+    ] = None,
+    practitioner: Annotated[
+        str | None,
+        typer.Option(help="Your initials or code (default from config.toml).", show_default=False),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            help="When the session was, for paper forms: 2026-11-03 or 2026-11-03T10:50.",
+            show_default=False,
+        ),
+    ] = None,
+    answers: Annotated[
+        str | None,
+        typer.Option(
+            help="All answers at once: 8,9,7,10 or empathy=8,warmth=9,... (s skips, if allowed).",
+            show_default=False,
+        ),
+    ] = None,
+    comment: Annotated[
+        str | None, typer.Option(help="The client's comment.", show_default=False)
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Save without the final review or confirmation.")
+    ] = False,
+) -> None:
+    from ratetool import messages as m
+    from ratetool.answers import build_rating, parse_answers_option
+    from ratetool.model import parse_when, validate_client_code
+    from ratetool.store import refuse_if_problems
+
+    state = get_state(ctx)
+    validate_client_code(client)
+    inst = state.registry.get(instrument or state.config.instrument)
+    rated_at = parse_when(date) if date else None
+    who = practitioner if practitioner is not None else state.config.practitioner
+    store = state.store
+    # Refuse before the client spends a minute on answers that could not be saved.
+    refuse_if_problems(store.read_client(client).problems)
+
+    if answers is not None:
+        given, skipped = parse_answers_option(inst, answers)
+        rating = build_rating(
+            inst, client, given, skipped, rated_at=rated_at, practitioner=who, comment=comment
+        )
+        if not yes and sys.stdin.isatty():
+            shown = ", ".join(
+                f"{i}={rating.answers.get(i, 'skipped')}" for i in inst.item_ids
+            )
+            typer.echo(f"{inst.id}: {shown}")
+            if rating.comment:
+                typer.echo(f"comment: {rating.comment}")
+            if not typer.confirm(m.CONFIRM_SAVE.format(client=client), default=True):
+                typer.echo(m.NOT_SAVED, err=True)
+                raise typer.Exit(1)
+    else:
+        from ratetool.questionnaire import Interview
+
+        interview = Interview(
+            inst,
+            ask=input,
+            say=typer.echo,
+            comment=comment,
+            review=not yes,
+        )
+        result = interview.run()
+        rating = build_rating(
+            inst,
+            client,
+            result.answers,
+            result.skipped,
+            rated_at=rated_at,
+            practitioner=who,
+            comment=result.comment,
+        )
+    added = store.add([rating]).added[0]
+    if answers is None:
+        typer.echo("")
+        typer.echo(m.THANK_YOU)
+        typer.echo("")
+    typer.echo(m.SAVED.format(session=added.session, client=client, path=store.file_for(client)))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("rate", help=HELP)(rate)

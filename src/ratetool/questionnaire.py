@@ -1,0 +1,191 @@
+"""The client's minute: one question at a time, forgiving input, a way back, a review.
+
+``Interview`` is plain logic over two callables, ``ask(prompt) -> str`` and ``say(text)``, so it
+runs the same in a terminal, under ``CliRunner`` and in unit tests. It never shows a score, a
+client code or anything from earlier sessions. ``KeyboardInterrupt`` and ``EOFError`` from ``ask``
+propagate: the caller saves nothing and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ratetool import messages as m
+from ratetool.errors import AnswerError
+from ratetool.instruments import Instrument, check_answer
+
+BACK = {"b", "back"}
+SKIP = {"s", "skip"}
+SKIPPED = object()
+
+
+@dataclass
+class InterviewResult:
+    answers: dict[str, int]
+    skipped: tuple[str, ...]
+    comment: str | None
+
+
+class Interview:
+    def __init__(
+        self,
+        instrument: Instrument,
+        ask: Callable[[str], str],
+        say: Callable[[str], None],
+        *,
+        comment: str | None = None,
+        ask_comment: bool = True,
+        review: bool = True,
+    ) -> None:
+        self.instrument = instrument
+        self.ask = ask
+        self.say = say
+        self.values: dict[str, object] = {}
+        self.comment = comment
+        self.ask_comment = ask_comment and comment is None
+        self.review = review
+        scale = instrument.scale
+        self.fmt = {"min": scale.min, "max": scale.max}
+
+    # -- pieces ------------------------------------------------------------------------------
+    def scale_line(self) -> str:
+        s = self.instrument.scale
+        if s.mid_label:
+            mid = (s.min + s.max) / 2
+            mid_text = str(int(mid)) if mid == int(mid) else f"{mid:g}"
+            return m.SCALE_LINE_MID.format(
+                min=s.min, max=s.max, mid=mid_text, min_label=s.min_label,
+                mid_label=s.mid_label, max_label=s.max_label,
+            )
+        return m.SCALE_LINE.format(
+            min=s.min, max=s.max, min_label=s.min_label, max_label=s.max_label
+        )
+
+    def intro(self) -> None:
+        self.say("")
+        self.say(self.instrument.title)
+        self.say(self.instrument.intro)
+        self.say(m.HOW_TO_ANSWER)
+        if self.instrument.allow_skip:
+            self.say(m.HOW_TO_SKIP)
+
+    def ask_item(self, index: int) -> str | object:
+        """Ask item ``index`` until a valid answer; returns the answer, SKIPPED, or "back"."""
+        item = self.instrument.items[index]
+        total = len(self.instrument.items)
+        current = self.values.get(item.id)
+        self.say("")
+        self.say(m.QUESTION_HEADING.format(n=index + 1, total=total))
+        self.say(item.text)
+        self.say("  " + self.scale_line())
+        while True:
+            if current is None:
+                prompt = m.ANSWER_PROMPT.format(**self.fmt)
+            else:
+                shown = m.REVIEW_SKIPPED if current is SKIPPED else current
+                prompt = m.ANSWER_PROMPT_KEEP.format(current=shown, **self.fmt)
+            raw = self.ask(prompt).strip()
+            low = raw.lower()
+            if low in BACK:
+                if index == 0:
+                    self.say(m.FIRST_QUESTION)
+                    continue
+                return "back"
+            if not raw:
+                if current is not None:
+                    return current
+                self.say(
+                    (m.EMPTY_ANSWER_SKIP if self.instrument.allow_skip else m.EMPTY_ANSWER).format(
+                        **self.fmt
+                    )
+                )
+                continue
+            if low in SKIP:
+                if self.instrument.allow_skip:
+                    return SKIPPED
+                self.say(m.NO_SKIP.format(**self.fmt))
+                continue
+            try:
+                return check_answer(self.instrument, item.id, raw)
+            except AnswerError:
+                self.say(m.NOT_A_NUMBER.format(**self.fmt))
+
+    def ask_comment_text(self) -> str | None:
+        """The optional comment; returns None for blank, "back" to go back."""
+        self.say("")
+        self.say(m.COMMENT_PROMPT)
+        if self.comment:
+            self.say(f"(Enter keeps: {self.comment})")
+        raw = self.ask(m.COMMENT_INPUT)
+        if raw.strip().lower() in BACK:
+            return "back"
+        text = raw.strip()
+        if not text:
+            return self.comment
+        return text
+
+    def show_review(self) -> None:
+        self.say("")
+        self.say(m.REVIEW_HEADING)
+        for n, item in enumerate(self.instrument.items, start=1):
+            value = self.values.get(item.id)
+            shown = m.REVIEW_SKIPPED if value is SKIPPED else str(value)
+            self.say(f"  {n:>2}. {item.text}  {shown}")
+        self.say(
+            "  " + (m.REVIEW_COMMENT.format(comment=self.comment) if self.comment else m.REVIEW_NO_COMMENT)
+        )
+
+    # -- the flow ----------------------------------------------------------------------------
+    def run(self) -> InterviewResult:
+        items = self.instrument.items
+        self.intro()
+        step = 0
+        # steps: 0..n-1 items, n comment, n+1 review
+        n = len(items)
+        while True:
+            if step < n:
+                result = self.ask_item(step)
+                if result == "back":
+                    step -= 1
+                    continue
+                self.values[items[step].id] = result
+                step += 1
+                continue
+            if step == n:
+                if not self.ask_comment:
+                    step += 1
+                    continue
+                text = self.ask_comment_text()
+                if text == "back":
+                    step = n - 1
+                    continue
+                self.comment = text
+                step += 1
+                continue
+            if not self.review:
+                break
+            self.show_review()
+            choice = self.ask(m.REVIEW_PROMPT).strip().lower()
+            if not choice:
+                break
+            if choice in BACK:
+                step = n if self.ask_comment else n - 1
+                continue
+            if choice == "c":
+                text = self.ask_comment_text()
+                if text != "back":
+                    self.comment = text
+                continue
+            if choice.isdigit() and 1 <= int(choice) <= n:
+                index = int(choice) - 1
+                result = self.ask_item(index)
+                if result != "back":
+                    self.values[items[index].id] = result
+                continue
+            self.say(m.REVIEW_BAD.format(total=n))
+        answers = {
+            item.id: v for item in items if isinstance(v := self.values.get(item.id), int)
+        }
+        skipped = tuple(item.id for item in items if self.values.get(item.id) is SKIPPED)
+        return InterviewResult(answers=answers, skipped=skipped, comment=self.comment)
