@@ -134,11 +134,27 @@ def root(
 
 
 def _register() -> None:
-    from ratetool.cli import check, clients, instruments, rate, setup
+    from ratetool.cli import (
+        chart,
+        check,
+        clients,
+        export,
+        import_,
+        instruments,
+        migrate,
+        rate,
+        setup,
+        summary,
+    )
 
     rate.register(app)
+    summary.register(app)
+    chart.register(app)
     clients.register(app)
+    export.register(app)
+    import_.register(app)
     check.register(app)
+    migrate.register(app)
     setup.register(app)
     app.add_typer(instruments.app, name="instruments")
 

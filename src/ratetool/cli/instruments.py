@@ -58,7 +58,7 @@ def list_(
         rows,
     )
     for entry in errors:
-        typer.echo(f"Not usable: {entry.source}: {entry.error}", err=True)
+        typer.echo(f"Not usable: {entry.error}", err=True)
 
 
 @app.command("show")
