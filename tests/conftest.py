@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from hypothesis import HealthCheck, settings
+
+# pexpect needs a POSIX pseudo-terminal: on Windows the real-terminal tests are not collected.
+collect_ignore = ["test_rate_terminal.py"] if sys.platform == "win32" else []
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

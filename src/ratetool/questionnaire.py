@@ -12,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ratetool import messages as m
+from ratetool.answers import MAX_COMMENT
 from ratetool.errors import AnswerError
 from ratetool.instruments import Instrument, check_answer
 
 BACK = {"b", "back"}
 SKIP = {"s", "skip"}
+REMOVE_COMMENT = {"-"}
 SKIPPED = object()
 
 
@@ -70,8 +72,12 @@ class Interview:
         if self.instrument.allow_skip:
             self.say(m.HOW_TO_SKIP)
 
-    def ask_item(self, index: int) -> str | object:
-        """Ask item ``index`` until a valid answer; returns the answer, SKIPPED, or "back"."""
+    def ask_item(self, index: int, *, from_review: bool = False) -> str | object:
+        """Ask item ``index`` until a valid answer; returns the answer, SKIPPED, or "back".
+
+        ``from_review``: the client is changing one answer from the review, so "b" always goes
+        back to the review (even on the first question) and leaves the answer as it was.
+        """
         item = self.instrument.items[index]
         total = len(self.instrument.items)
         current = self.values.get(item.id)
@@ -88,7 +94,7 @@ class Interview:
             raw = self.ask(prompt).strip()
             low = raw.lower()
             if low in BACK:
-                if index == 0:
+                if index == 0 and not from_review:
                     self.say(m.FIRST_QUESTION)
                     continue
                 return "back"
@@ -112,18 +118,27 @@ class Interview:
                 self.say(m.NOT_A_NUMBER.format(**self.fmt))
 
     def ask_comment_text(self) -> str | None:
-        """The optional comment; returns None for blank, "back" to go back."""
+        """The optional comment: the new text, the kept one for Enter, None for none or "-"
+        (removes a comment already given), or "back" to go back."""
         self.say("")
         self.say(m.COMMENT_PROMPT)
         if self.comment:
-            self.say(f"(Enter keeps: {self.comment})")
-        raw = self.ask(m.COMMENT_INPUT)
-        if raw.strip().lower() in BACK:
-            return "back"
-        text = raw.strip()
-        if not text:
-            return self.comment
-        return text
+            self.say(m.COMMENT_KEEP.format(comment=self.comment))
+        while True:
+            raw = self.ask(m.COMMENT_INPUT)
+            if raw.strip().lower() in BACK:
+                return "back"
+            text = raw.strip()
+            if not text:
+                return self.comment
+            if self.comment and text in REMOVE_COMMENT:
+                return None
+            if len(text) > MAX_COMMENT:
+                # Refused here, where the client can shorten it, not after the questionnaire,
+                # where build_rating would refuse the whole rating.
+                self.say(m.COMMENT_TOO_LONG.format(length=len(text), max=MAX_COMMENT))
+                continue
+            return text
 
     def show_review(self) -> None:
         self.say("")
@@ -179,7 +194,7 @@ class Interview:
                 continue
             if choice.isdigit() and 1 <= int(choice) <= n:
                 index = int(choice) - 1
-                result = self.ask_item(index)
+                result = self.ask_item(index, from_review=True)
                 if result != "back":
                     self.values[items[index].id] = result
                 continue

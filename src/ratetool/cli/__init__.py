@@ -37,7 +37,20 @@ class RatetoolGroup(TyperGroup):
         except RatetoolError as exc:
             _say_error(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort, typer.BadParameter):
+        except typer.Abort as exc:
+            # A Click prompt (typer.confirm/typer.prompt) turns Ctrl-C and end of input into
+            # Abort, which Click would report as "Aborted." with exit 1: answer them as the
+            # questionnaire does (130 / 1, saying nothing was saved).
+            from ratetool import messages
+
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                _say_error("\n" + messages.CANCELLED)
+                raise typer.Exit(130) from None
+            if isinstance(exc.__context__, EOFError):
+                _say_error("\n" + messages.PROMPT_INPUT_ENDED)
+                raise typer.Exit(1) from None
+            raise
+        except (typer.Exit, typer.BadParameter):
             raise
         except KeyboardInterrupt:
             from ratetool import messages
@@ -51,6 +64,10 @@ class RatetoolGroup(TyperGroup):
             raise typer.Exit(1) from None
         except OSError as exc:
             if exc.__class__.__module__.startswith(("typer", "click")):
+                raise
+            if isinstance(exc, BrokenPipeError):
+                # The reader went away (`ratetool clients | head`): Typer's main exits 1 quietly.
+                # Not "Could not use a file ... Nothing was changed", which may be untrue.
                 raise
             where = exc.filename or "a file"
             _say_error(f"Could not use {where}: {exc.strerror or exc}. Nothing was changed.")

@@ -9,13 +9,16 @@ import typer
 
 from ratetool.cli.state import get_state
 
-HELP = """Ask the client the questionnaire and save their answers.
-
-Turn the screen to the client: one question at a time, b goes back, a review at the end. No scores
-and no other client's data are shown. With --answers the rating is saved without questions (paper
-forms, scripts): --answers 8,9,7,10 in the instrument's item order, or
---answers empathy=8,warmth=9,genuineness=7,trust=10.
-"""
+# One line per paragraph: the help formatter keeps line breaks, so a paragraph wrapped here
+# would show ragged in `ratetool rate --help`.
+HELP = (
+    "Ask the client the questionnaire and save their answers.\n\n"
+    "Turn the screen to the client: one question at a time, b goes back, a review at the end. "
+    "No scores and no other client's data are shown.\n\n"
+    "With --answers the rating is saved without questions (paper forms, scripts): "
+    "--answers 8,9,7,10 in the instrument's item order, or "
+    "--answers empathy=8,warmth=9,genuineness=7,trust=10."
+)
 
 
 def rate(
@@ -56,15 +59,25 @@ def rate(
     ] = False,
 ) -> None:
     from ratetool import messages as m
-    from ratetool.answers import build_rating, parse_answers_option
+    from ratetool.answers import (
+        build_rating,
+        clean_comment,
+        clean_practitioner,
+        parse_answers_option,
+    )
     from ratetool.model import parse_when, validate_client_code
     from ratetool.store import refuse_if_problems
 
     state = get_state(ctx)
     validate_client_code(client)
-    inst = state.registry.get(instrument or state.config.instrument)
-    rated_at = parse_when(date) if date else None
+    # `is not None`: an empty --instrument or --date (say, an unset shell variable) is refused,
+    # never silently replaced by the default instrument or by "now".
+    inst = state.registry.get(instrument if instrument is not None else state.config.instrument)
+    rated_at = parse_when(date) if date is not None else None
     who = practitioner if practitioner is not None else state.config.practitioner
+    # Checked now, not in build_rating after the client has spent a minute on the answers.
+    clean_practitioner(who)
+    clean_comment(comment)
     store = state.store
     # Refuse before the client spends a minute on answers that could not be saved.
     refuse_if_problems(store.read_client(client).problems)
