@@ -41,3 +41,5 @@ INPUT_ENDED = "Input ended before the questionnaire was finished. Nothing was sa
 PROMPT_INPUT_ENDED = "Input ended before an answer was given. Nothing was saved."
 CONFIRM_SAVE = "Save this rating for {client}?"
 NOT_SAVED = "Not saved."
+SAVE_FAILED = "Could not save the answers yet: {reason}"
+SAVE_RETRY = "Fix that (for example free some disk space), then press Enter to try again, or type q to quit without saving: "

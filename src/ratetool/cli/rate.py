@@ -117,12 +117,35 @@ def rate(
             practitioner=who,
             comment=result.comment,
         )
-    added = store.add([rating]).added[0]
+    kept = state.registry.keep_copy(inst)
+    if kept is not None:
+        typer.echo(f"Kept a copy of instrument {inst.id} in {kept} so its ratings can be scored later.")
+    added = _save(store, rating, interactive=answers is None)
     if answers is None:
         typer.echo("")
         typer.echo(m.THANK_YOU)
         typer.echo("")
     typer.echo(m.SAVED.format(session=added.session, client=client, path=store.file_for(client)))
+
+
+def _save(store, rating, *, interactive: bool):
+    """Append the rating; after an interview, a failed save can be tried again, so the client's
+    answers are not lost to a full disk, a busy lock or a folder that was unplugged."""
+    from ratetool import messages as m
+    from ratetool.errors import DamagedFileError, RatetoolError
+
+    while True:
+        try:
+            return store.add([rating]).added[0]
+        except (RatetoolError, OSError) as exc:
+            if not interactive or isinstance(exc, DamagedFileError):
+                raise
+            reason = str(exc) if isinstance(exc, RatetoolError) else f"{exc.filename}: {exc.strerror}"
+            typer.echo(m.SAVE_FAILED.format(reason=reason), err=True)
+            choice = input(m.SAVE_RETRY).strip().lower()
+            if choice in ("q", "quit"):
+                typer.echo(m.CANCELLED, err=True)
+                raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:

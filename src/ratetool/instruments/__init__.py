@@ -841,6 +841,30 @@ class Registry:
             raise InstrumentError("\n".join(broken))
         return found[0].instrument if found else None
 
+    def keep_copy(self, instrument: Instrument) -> Path | None:
+        """Copy a definition given by path into the custom folder, so its ratings can be scored
+        later even if the original file moves. Returns the new file, or ``None`` when nothing was
+        needed (a built-in, or the same id and version is already there)."""
+        if instrument.source == "built-in" or self.custom_dir is None:
+            return None
+        try:
+            known = self.get_version(instrument.id, instrument.version)
+        except InstrumentError:
+            known = None
+        if known is not None:
+            return None
+        from ratetool.fsutil import atomic_write
+
+        source = Path(instrument.source)
+        target = self.custom_dir / f"{instrument.id}-v{instrument.version}.toml"
+        n = 2
+        while target.exists():
+            target = self.custom_dir / f"{instrument.id}-v{instrument.version}-{n}.toml"
+            n += 1
+        atomic_write(target, source.read_bytes())
+        self._entries = None
+        return target
+
     def list(self) -> _List[Listing]:
         """Every built-in, then every custom file (sorted by file name), broken ones included."""
         rows: _List[Listing] = []
