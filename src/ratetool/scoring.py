@@ -49,7 +49,9 @@ Rounding
   be shown, by one rule used by every table, JSON output and export, so all show the same numbers:
   dimension scores and overall to 2 decimals, percent of maximum to 1 decimal, RC and S_diff to
   2 decimals, totals and item scores to whole numbers (they already are whole numbers). A change
-  between sessions is shown with the places of the score it is a change of.
+  between sessions is shown with the places of the score it is a change of, and is the difference
+  of the two rounded scores, so it always equals the subtraction of the numbers shown beside it
+  (the drop alert compares the same way): 3.67 to 4.33 is shown as a change of 0.66.
 - Rounding is "half away from zero" on the decimal number, as taught at school: 2.675 becomes
   2.68, 61.25 becomes 61.3 and -2.915 becomes -2.92. Floating-point noise smaller than 1e-9 is
   removed first, so a value that is exactly 61.25 by hand is never shown as 61.2.
@@ -117,6 +119,7 @@ __all__ = [
     "round_score",
     "score_answers",
     "score_client",
+    "shown_change",
     "smallest_reliable_change",
 ]
 
@@ -173,6 +176,20 @@ def round_score(x: float | None, places: int = 2) -> float | None:
         cleaned = Decimal(repr(value)).quantize(_NOISE)
         rounded = cleaned.quantize(Decimal(1).scaleb(-places))
     return float(rounded) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def shown_change(before: float, after: float, places: int | None = None) -> float:
+    """``after - before``; with ``places``, the change as shown: the difference of the two values
+    rounded to ``places``, rounded again (which only removes float noise). It then always equals
+    the subtraction of the two numbers shown, as the "drop" alert compares. Without ``places``,
+    full precision."""
+    if places is None:
+        return after - before
+    a, b = round_score(after, places), round_score(before, places)
+    assert a is not None and b is not None
+    shown = round_score(a - b, places)
+    assert shown is not None
+    return shown
 
 
 def _fmt(x: float, places: int) -> str:
@@ -523,29 +540,35 @@ class ClientScores:
         out = [(s.session, s.value(key)) for s in self.sessions_of(instrument_id)]
         return out if include_missing else [(n, v) for n, v in out if v is not None]
 
-    def change_since_first(self, instrument_id: str, key: str) -> float | None:
+    def change_since_first(
+        self, instrument_id: str, key: str, *, places: int | None = None
+    ) -> float | None:
         """Latest value minus the first value, full precision.
 
         ``None`` unless the latest rating with the instrument has the value and an earlier one has
-        it too (the first earlier one that has it is used).
+        it too (the first earlier one that has it is used). With ``places`` (``places_for(key)``
+        to show it), the change as shown: see ``shown_change``.
         """
         values = self.series(instrument_id, key, include_missing=True)
         if len(values) < 2 or values[-1][1] is None:
             return None
         earlier = [v for _, v in values[:-1] if v is not None]
-        return values[-1][1] - earlier[0] if earlier else None
+        return shown_change(earlier[0], values[-1][1], places) if earlier else None
 
-    def change_since_previous(self, instrument_id: str, key: str) -> float | None:
+    def change_since_previous(
+        self, instrument_id: str, key: str, *, places: int | None = None
+    ) -> float | None:
         """Latest value minus the value at the most recent earlier rating that has one.
 
         ``None`` unless the latest rating with the instrument has the value and an earlier one has
-        it too. This is the comparison the "drop" alert makes for ``"pomp"``.
+        it too. This is the comparison the "drop" alert makes for ``"pomp"``. With ``places``, the
+        change as shown: see ``shown_change``.
         """
         values = self.series(instrument_id, key, include_missing=True)
         if len(values) < 2 or values[-1][1] is None:
             return None
         earlier = [v for _, v in values[:-1] if v is not None]
-        return values[-1][1] - earlier[-1] if earlier else None
+        return shown_change(earlier[-1], values[-1][1], places) if earlier else None
 
 
 def _unscored(rating: Rating, instrument: Instrument | None) -> SessionScore:

@@ -1,9 +1,224 @@
-"""Placeholder: the `summary` command is being written."""
+"""``ratetool summary [CLIENT]``: scores, trends and alerts for one client or the whole caseload."""
 
 from __future__ import annotations
 
+from datetime import date
+from enum import Enum
+from typing import Annotated
+
 import typer
+
+from ratetool.cli.clients import warn_problems
+from ratetool.cli.state import get_state
+
+#: Rows the caseload table shows unless --all or --top says otherwise.
+DEFAULT_TOP = 30
+
+HELP = (
+    "Scores, trends and alerts: for one client, or for the whole caseload.\n\n"
+    "With CLIENT: one row per session (date, session number, the dimension scores, overall, % of "
+    "the maximum, total, a status band and the alerts), each alert's reason in words, and per "
+    "instrument a sparkline for each score with the change since the first and the previous "
+    "session, and reliable change where the instrument has norms.\n\n"
+    "Without CLIENT: one row per client, those who need attention first: sessions, last date, "
+    "the latest overall and % max, the last 10 sessions as a sparkline, and the latest "
+    "session's alerts. --by month: sessions, mean % max and sessions with alerts per month."
+)
+
+
+class By(str, Enum):
+    month = "month"
+
+
+def _parse_since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date; give one like 2026-11-03.", param_hint="'--since'"
+        ) from None
+
+
+def _json(value: object) -> None:
+    import json
+
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def summary(
+    ctx: typer.Context,
+    client: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="CLIENT", help="Client code, e.g. C-014. Leave out for the whole caseload."
+        ),
+    ] = None,
+    items: Annotated[
+        bool, typer.Option("--items", help="Also show every item's answer (with CLIENT).")
+    ] = False,
+    comments: Annotated[
+        bool, typer.Option("--comments", help="Also show the client's comments (with CLIENT).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON instead of tables (same numbers).")
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="DATE",
+            help="Caseload: only clients (or, with --by month, sessions) rated on or after DATE.",
+            show_default=False,
+        ),
+    ] = None,
+    practitioner: Annotated[
+        str | None,
+        typer.Option(
+            "--practitioner",
+            metavar="NAME",
+            help="Caseload: only clients (or, with --by month, sessions) rated by NAME.",
+            show_default=False,
+        ),
+    ] = None,
+    by: Annotated[
+        By | None,
+        typer.Option(
+            "--by",
+            help="Caseload per calendar month: sessions, clients, mean % max, sessions with alerts.",
+            show_default=False,
+        ),
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help=f"Caseload: list every client, not the first {DEFAULT_TOP}.")
+    ] = False,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", min=1, metavar="N", help="Caseload: list the N clients who need attention first."
+        ),
+    ] = DEFAULT_TOP,
+) -> None:
+    state = get_state(ctx)
+    since_day = _parse_since(since)
+    if client is not None:
+        for flag, given in (
+            ("--since", since is not None),
+            ("--practitioner", practitioner is not None),
+            ("--by", by is not None),
+            ("--all", show_all),
+        ):
+            if given:
+                raise typer.BadParameter(
+                    f"{flag} is for the caseload; leave out the client code to use it.",
+                    param_hint=f"'{flag}'",
+                )
+        _client_summary(state, client, items=items, comments=comments, as_json=as_json)
+        return
+    for flag, given in (("--items", items), ("--comments", comments)):
+        if given:
+            raise typer.BadParameter(
+                f"{flag} is for one client: ratetool summary CLIENT {flag}.", param_hint=f"'{flag}'"
+            )
+    _caseload_summary(
+        state,
+        since=since_day,
+        practitioner=practitioner,
+        by_month=by is not None,
+        limit=None if show_all else top,
+        as_json=as_json,
+    )
+
+
+def _client_summary(state, client: str, *, items: bool, comments: bool, as_json: bool) -> None:
+    from ratetool.errors import RatetoolError
+    from ratetool.model import validate_client_code
+    from ratetool.report import client_json, client_report, rc_note
+
+    validate_client_code(client)
+    result = state.store.read_client(client)
+    warn_problems(result.problems)
+    if not result.ratings:
+        raise RatetoolError(
+            f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
+            "clients with ratings; client codes are case-sensitive."
+        )
+    report = client_report(
+        result.ratings, state.resolve, state.config.thresholds(), client=client
+    )
+    if as_json:
+        _json(client_json(report, items=items, comments=comments))
+        return
+    from ratetool.render import print_client_summary
+
+    data = client_json(report, items=items, comments=comments)
+    notes = {iid: rc_note(report, iid) for iid in report.instruments}
+    print_client_summary(data, report.definitions, notes, items=items, comments=comments)
+
+
+def _filters_text(since: date | None, practitioner: str | None) -> str:
+    parts = []
+    if since is not None:
+        parts.append(f"rated since {since.isoformat()}")
+    if practitioner is not None:
+        parts.append(f"by {practitioner}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _caseload_summary(
+    state,
+    *,
+    since: date | None,
+    practitioner: str | None,
+    by_month: bool,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    from ratetool.report import caseload, caseload_json, months_json, thresholds_json
+
+    result = state.store.read_all()
+    warn_problems(result.problems)
+    thresholds = state.config.thresholds()
+    clients = caseload(result.ratings, state.resolve, thresholds)
+    filters = _filters_text(since, practitioner)
+    if by_month:
+        months = months_json(clients, since=since, practitioner=practitioner)
+        if as_json:
+            _json(months)
+            return
+        if not months:
+            typer.echo(_nothing(state, filters))
+            return
+        from ratetool.render import print_months
+
+        print_months(months, filters)
+        return
+    rows = caseload_json(clients, since=since, practitioner=practitioner)
+    if as_json:
+        _json(rows)
+        return
+    if not rows:
+        typer.echo(_nothing(state, filters))
+        return
+    from ratetool.render import print_caseload
+
+    print_caseload(
+        rows,
+        thresholds_json(thresholds),
+        limit=limit,
+        filters=filters,
+    )
+
+
+def _nothing(state, filters: str) -> str:
+    if filters:
+        return f"No ratings{filters} in {state.data_dir}."
+    return (
+        f"No ratings yet in {state.data_dir}. After a session, run `ratetool rate CLIENT` and "
+        "the client's scores will show here."
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app`` (none yet)."""
+    app.command("summary", help=HELP)(summary)
