@@ -1,9 +1,192 @@
-"""Placeholder: the `export` command is being written."""
+"""``ratetool export``: ratings with their scores as CSV, XLSX or JSON Lines."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from ratetool.cli.state import get_state
+
+HELP = (
+    "Export ratings with their scores for a spreadsheet (CSV, XLSX) or a script (JSON Lines).\n\n"
+    "One row per session: id, client, session, rated_at, instrument, instrument_version, "
+    "practitioner, one column per item, the dimension scores (empathy_score, ...), overall, pomp, "
+    "total, alerts and comment. Scores are the numbers every ratetool table shows. An existing "
+    "file is never replaced without --force.\n\n"
+    "Examples:\n\n"
+    "ratetool export --output ratings.xlsx\n\n"
+    "ratetool export --format csv --excel --output ratings.csv\n\n"
+    "ratetool export --format json --client C-014 --since 2026-09-01 --output -"
+)
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv, xlsx or json (JSON Lines). Default: from the --output file name, else csv.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write, or - for standard output (not for xlsx).",
+            metavar="PATH|-",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file if it exists.")
+    ] = False,
+    client: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--client", "-c", help="Only this client (repeat for several).", show_default=False
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only sessions on or after this date (2026-09-01) or time (2026-09-01T09:00).",
+            show_default=False,
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="Only sessions on or before this date or time.", show_default=False),
+    ] = None,
+    excel: Annotated[
+        bool,
+        typer.Option(
+            "--excel",
+            help="CSV for opening in Excel by double-click: a UTF-8 byte-order mark, and codes "
+            "that look like numbers or dates kept as text.",
+        ),
+    ] = False,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV delimiter: ',' (default), ';' (with decimal commas, for Excel in most of "
+            "Europe) or 'tab'.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    from pathlib import Path
+
+    from ratetool.cli.clients import warn_problems
+    from ratetool.errors import ExportError
+    from ratetool.exporters import (
+        FORMATS,
+        check_output,
+        collect,
+        format_for,
+        make_period,
+        render,
+        write_file,
+    )
+    from ratetool.model import validate_client_code
+
+    state = get_state(ctx)
+    if output is None:
+        raise ExportError(
+            "Say where to write the export: --output ratings.csv (or ratings.xlsx, ratings.jsonl), "
+            "or --output - for the terminal."
+        )
+    to_stdout = output == "-"
+    chosen = fmt.strip().lower() if fmt else None
+    if chosen == "jsonl":
+        chosen = "json"
+    if chosen is not None and chosen not in FORMATS:
+        raise ExportError(f"--format {fmt!r} is not known; use csv, xlsx or json.")
+    implied = None if to_stdout else format_for(output)
+    if chosen is not None and implied is not None and chosen != implied:
+        raise ExportError(
+            f"--format {chosen} does not match the file name {output!r}, which says {implied}; "
+            "change one of them. Nothing was written."
+        )
+    chosen = chosen or implied or "csv"
+    if chosen == "xlsx" and to_stdout:
+        raise ExportError(
+            "XLSX is a binary file and cannot be written to the terminal; give a file name, "
+            "e.g. --output ratings.xlsx."
+        )
+    if excel and chosen != "csv":
+        raise ExportError("--excel only applies to --format csv (XLSX opens in Excel as it is).")
+    sep = ","
+    if delimiter is not None:
+        if chosen != "csv":
+            raise ExportError("--delimiter only applies to --format csv.")
+        from ratetool.importer import delimiter_from_option
+
+        sep = delimiter_from_option(delimiter)
+        if sep not in (",", ";", "\t"):
+            raise ExportError("--delimiter for export must be ',', ';' or 'tab'.")
+    for code in client or []:
+        validate_client_code(code)
+    period = make_period(since, until)
+
+    path = None if to_stdout else Path(output).expanduser()
+    if path is not None:
+        check_output(path, force=force, data_dir=state.data_dir)
+
+    result = state.store.read_all()
+    warn_problems(result.problems)
+    data = collect(
+        result.ratings,
+        state.resolve,
+        state.config.thresholds(),
+        clients=client or None,
+        period=period,
+    )
+    if data.missing_clients:
+        typer.echo(
+            f"Warning: no ratings for {', '.join(data.missing_clients)}.",
+            err=True,
+        )
+    if not data.sessions:
+        asked = []
+        if client:
+            asked.append(f"for {', '.join(client)}")
+        if since or until:
+            asked.append(f"from {since or 'the start'} to {until or 'today'}")
+        what = f" {' '.join(asked)}" if asked else ""
+        raise ExportError(
+            f"No ratings to export{what} in {state.data_dir}. Nothing was written."
+        )
+    if excel:
+        from ratetool.csvformat import looks_like_number_or_date
+
+        codes = {s.rating.client for s in data.sessions}
+        odd = sorted(c for c in codes if looks_like_number_or_date(c))
+        if odd:
+            several = len(odd) > 1
+            typer.echo(
+                f"Note: Excel would read the client code{'s' if several else ''} "
+                f"{', '.join(odd)} as a number or date, so {'they are' if several else 'it is'} "
+                "written with a leading ' (ratetool import removes it).",
+                err=True,
+            )
+    payload = render(data, chosen, excel=excel, delimiter=sep)
+    n, clients = len(data.sessions), len(data.clients)
+    done = (
+        f"Exported {n} rating{'s' if n != 1 else ''} of {clients} "
+        f"client{'s' if clients != 1 else ''}"
+    )
+    if path is None:
+        typer.echo(payload, nl=False)
+        typer.echo(f"{done}.", err=True)
+        return
+    write_file(path, payload)
+    typer.echo(f"{done} to {path} ({chosen}).")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app`` (none yet)."""
+    app.command("export", help=HELP)(export)

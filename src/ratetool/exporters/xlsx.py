@@ -1,0 +1,271 @@
+"""XLSX export (optional extra ``ratetool[xlsx]``: XlsxWriter), for Excel, LibreOffice, Numbers.
+
+Three sheets:
+
+- **Ratings**: the CSV layout as a real Excel table (header row, filter buttons, banded rows)
+  with the header row frozen, plus a ``date`` column after ``session``: the moment of rating as
+  an Excel date cell. Excel has no time zones, so ``date`` is the wall-clock time where and when
+  the session was rated (10:50 for ``2026-11-03T10:50:00+01:00``); ``rated_at`` keeps the exact
+  ISO text with its offset. Numbers are number cells with the places every table shows.
+- **Summary**: one row per client, clients needing attention first (as ``ratetool summary``
+  orders them): sessions, first and latest date, latest session, its instrument and percent of
+  maximum, its alerts.
+- **Chart**: a native line chart of overall alliance (``pomp``, percent of maximum, 0-100) by
+  session number, one line per client (per client and instrument when a client was rated with
+  more than one), with the numbers it draws below it. Readable up to about 30 lines, so at most
+  ``MAX_CHART_SERIES`` are drawn: the clients needing attention first; the sheet says so when
+  some are left out.
+
+Every text cell is written with ``write_string`` (never as a formula, URL or number; the workbook
+also turns those conversions off), and text that starts like a formula is marked as text the way
+Excel marks a typed leading apostrophe (``quote_prefix``): it shows exactly as typed and stays
+text even when the cell is edited.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ratetool.csvformat import (
+    ALERT_SEPARATOR,
+    DATE_COLUMN,
+    Layout,
+    alerts_cell,
+    is_formula_like,
+    rating_values,
+    score_value,
+    score_values,
+)
+from ratetool.errors import ExportError
+from ratetool.exporters import ExportData
+from ratetool.scoring import ClientScores, attention_order
+
+INSTALL_HINT = (
+    "XLSX export needs the optional XlsxWriter package. Install it with:\n"
+    '    pip install "ratetool[xlsx]"\n'
+    "or export CSV for Excel instead: ratetool export --format csv --excel --output FILE.csv. "
+    "Nothing was written."
+)
+
+RATINGS_SHEET = "Ratings"
+SUMMARY_SHEET = "Summary"
+CHART_SHEET = "Chart"
+#: Lines drawn at most on the chart.
+MAX_CHART_SERIES = 30
+#: First row (0-based) of the numbers below the chart.
+CHART_DATA_ROW = 28
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "client",
+    "sessions",
+    "first_date",
+    "latest_date",
+    "latest_session",
+    "latest_instrument",
+    "latest_pomp",
+    "alerts",
+    "alert_details",
+)
+
+_WIDTHS = {"id": 37, "rated_at": 26, DATE_COLUMN: 17, "comment": 60, "alert_details": 70,
+           "first_date": 17, "latest_date": 17}
+
+
+class _Styles:
+    def __init__(self, workbook: Any) -> None:
+        self.workbook = workbook
+        self.text_as_typed = workbook.add_format({"quote_prefix": True})
+        self.date = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self._numbers: dict[int, Any] = {}
+
+    def number(self, places: int) -> Any:
+        if places not in self._numbers:
+            pattern = "0" if places == 0 else "0." + "0" * places
+            self._numbers[places] = self.workbook.add_format({"num_format": pattern})
+        return self._numbers[places]
+
+
+def _write(ws: Any, row: int, col: int, value: object, places: int, styles: _Styles) -> None:
+    if value is None:
+        return
+    if isinstance(value, str):
+        ws.write_string(row, col, value, styles.text_as_typed if is_formula_like(value) else None)
+    elif isinstance(value, datetime):
+        if value.year >= 1900:  # Excel has no dates before 1900
+            ws.write_datetime(row, col, value, styles.date)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        ws.write_number(row, col, value, styles.number(places))
+    else:  # pragma: no cover - every value above is one of these
+        raise TypeError(f"cannot write {type(value).__name__} to a cell")
+
+
+def _table(
+    ws: Any,
+    name: str,
+    header: Sequence[str],
+    n_rows: int,
+    styles: _Styles,
+) -> None:
+    """An Excel table over the header and ``n_rows`` rows, header frozen, columns sized."""
+    columns = [
+        {"header": h, **({"header_format": styles.text_as_typed} if is_formula_like(h) else {})}
+        for h in header
+    ]
+    ws.add_table(
+        0, 0, max(n_rows, 1), len(header) - 1,
+        {"name": name, "columns": columns, "style": "Table Style Medium 2"},
+    )
+    ws.freeze_panes(1, 0)
+    for col, h in enumerate(header):
+        ws.set_column(col, col, _WIDTHS.get(h, max(len(h) + 4, 9)))
+
+
+def ratings_header(layout: Layout) -> tuple[str, ...]:
+    """The Ratings sheet's columns: the CSV layout with ``date`` after ``session``."""
+    columns = list(layout.columns)
+    columns.insert(columns.index("session") + 1, DATE_COLUMN)
+    return tuple(columns)
+
+
+def _ratings_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
+    ws = workbook.add_worksheet(RATINGS_SHEET)
+    layout = data.layout
+    header = ratings_header(layout)
+    _table(ws, RATINGS_SHEET, header, len(data.sessions), styles)
+    for row, score in enumerate(data.sessions, start=1):
+        values: dict[str, object] = {**rating_values(score.rating), **score_values(score)}
+        values[DATE_COLUMN] = score.rating.rated_at.replace(tzinfo=None)
+        for col, column in enumerate(header):
+            places = 0 if column == DATE_COLUMN else layout.places(column)
+            _write(ws, row, col, values.get(column), places, styles)
+
+
+def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
+    rows = []
+    for cs in attention_order(list(clients)):
+        latest = cs.sessions[-1]
+        dates = [s.rating.rated_at for s in cs.sessions]
+        rows.append(
+            {
+                "client": cs.client,
+                "sessions": len(cs.sessions),
+                "first_date": min(dates).replace(tzinfo=None),
+                "latest_date": latest.rating.rated_at.replace(tzinfo=None),
+                "latest_session": latest.session,
+                "latest_instrument": latest.rating.instrument,
+                "latest_pomp": score_value(latest.pomp, "pomp"),
+                "alerts": alerts_cell(a.kind for a in latest.alerts) or None,
+                "alert_details": f"{ALERT_SEPARATOR} ".join(
+                    f"{a.kind}: {a.reason}" for a in latest.alerts
+                )
+                or None,
+            }
+        )
+    return rows
+
+
+def _summary_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
+    ws = workbook.add_worksheet(SUMMARY_SHEET)
+    rows = _summary_rows(data.clients)
+    _table(ws, SUMMARY_SHEET, SUMMARY_COLUMNS, len(rows), styles)
+    places = {"latest_pomp": 1}
+    for row, values in enumerate(rows, start=1):
+        for col, column in enumerate(SUMMARY_COLUMNS):
+            _write(ws, row, col, values.get(column), places.get(column, 0), styles)
+
+
+def chart_series(
+    clients: Sequence[ClientScores],
+) -> tuple[list[tuple[str, dict[int, float]]], int]:
+    """``(name, {session: pomp})`` per line, clients needing attention first, and how many lines
+    there would be without the ``MAX_CHART_SERIES`` limit."""
+    series: list[tuple[str, dict[int, float]]] = []
+    for cs in attention_order(list(clients)):
+        several = len(cs.instruments) > 1
+        for instrument_id in cs.instruments:
+            points: dict[int, float] = {}
+            for s in cs.sessions_of(instrument_id):
+                value = score_value(s.pomp, "pomp")
+                if value is not None:
+                    points[s.session] = float(value)
+            if points:
+                name = f"{cs.client} ({instrument_id})" if several else cs.client
+                series.append((name, points))
+    return series[:MAX_CHART_SERIES], len(series)
+
+
+def _chart_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
+    ws = workbook.add_worksheet(CHART_SHEET)
+    series, total = chart_series(data.clients)
+    if not series:
+        ws.write_string(0, 0, "No session has a percent of maximum to draw.")
+        return
+    sessions = sorted({n for _, points in series for n in points})
+    top = CHART_DATA_ROW
+    note = "Overall alliance: percent of maximum (pomp) by session, the numbers the chart draws."
+    if total > len(series):
+        note += (
+            f" Showing the {len(series)} lines of the clients who need attention first, of "
+            f"{total}; every client is on the {SUMMARY_SHEET} sheet."
+        )
+    ws.write_string(top - 1, 0, note)
+    ws.write_string(top, 0, "session")
+    for col, (name, _points) in enumerate(series, start=1):
+        _write(ws, top, col, name, 0, styles)
+    for row, session in enumerate(sessions, start=top + 1):
+        ws.write_number(row, 0, session)
+        for col, (_name, points) in enumerate(series, start=1):
+            _write(ws, row, col, points.get(session), 1, styles)
+    last = top + len(sessions)
+
+    chart = workbook.add_chart({"type": "line"})
+    for col in range(1, len(series) + 1):
+        chart.add_series(
+            {
+                "name": [CHART_SHEET, top, col],
+                "categories": [CHART_SHEET, top + 1, 0, last, 0],
+                "values": [CHART_SHEET, top + 1, col, last, col],
+                "marker": {"type": "circle", "size": 5},
+                "line": {"width": 1.75},
+            }
+        )
+    title = "Overall alliance by session"
+    if total > len(series):
+        title += f" ({len(series)} of {total} lines: those needing attention first)"
+    chart.set_title({"name": title, "name_font": {"size": 13}})
+    chart.set_x_axis({"name": "Session"})
+    chart.set_y_axis(
+        {"name": "Percent of maximum", "min": 0, "max": 100, "major_unit": 10,
+         "major_gridlines": {"visible": True}}
+    )
+    chart.set_legend({"position": "right"})
+    chart.show_blanks_as("span")
+    chart.set_size({"width": 1000, "height": 540})
+    ws.insert_chart(0, 0, chart)
+
+
+def to_xlsx(data: ExportData) -> bytes:
+    """The workbook as bytes. Raises ``ExportError`` with the install command without XlsxWriter."""
+    try:
+        import xlsxwriter
+    except ImportError:
+        raise ExportError(INSTALL_HINT) from None
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    styles = _Styles(workbook)
+    _ratings_sheet(workbook, data, styles)
+    _summary_sheet(workbook, data, styles)
+    _chart_sheet(workbook, data, styles)
+    workbook.close()
+    return buffer.getvalue()
