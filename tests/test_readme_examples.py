@@ -1,7 +1,6 @@
 """The README's examples are the real output of ratetool on the demo caseload (``examples/data``).
 
-Every fenced block in README.md (and in docs/summary-readme.md, the summary and chart sections
-waiting to be pasted into it) whose first line starts with ``$ ratetool --data-dir examples/data``
+Every fenced block in README.md whose first line starts with ``$ ratetool --data-dir examples/data``
 is run, with colour off and 100 columns, and its output must equal the rest of the block. Trailing
 spaces are ignored (tables pad their last column; editors strip them).
 
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", ROOT / "docs" / "summary-readme.md"]
+DOCS = [ROOT / "README.md"]
 PROMPT = "$ ratetool --data-dir examples/data"
 FENCE = re.compile(r"^(```+)[^\n]*\n(.*?)^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
