@@ -37,7 +37,7 @@ def command_paths() -> list[tuple[str, ...]]:
     found: list[tuple[str, ...]] = [()]
 
     def walk(command, path: tuple[str, ...]) -> None:
-        for name, sub in sorted(getattr(command, "commands", {}).items()):
+        for name, sub in sorted(subcommands(command).items()):
             found.append((*path, name))
             walk(sub, (*path, name))
 
@@ -45,10 +45,18 @@ def command_paths() -> list[tuple[str, ...]]:
     return found
 
 
+def subcommands(command) -> dict:
+    """A group's subcommands through Click's own API (ratetool builds them lazily)."""
+    if not hasattr(command, "list_commands"):
+        return {}
+    ctx = typer.Context(command)
+    return {name: command.get_command(ctx, name) for name in command.list_commands(ctx)}
+
+
 def command_at(path: tuple[str, ...]):
     command = typer.main.get_command(app)
     for name in path:
-        command = command.commands[name]
+        command = subcommands(command)[name]
     return command
 
 

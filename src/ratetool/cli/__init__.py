@@ -29,6 +29,19 @@ def _say_error(text: str) -> None:
 class RatetoolGroup(TyperGroup):
     """The root command group; its ``invoke`` is ratetool's single exit point."""
 
+    _built: dict[str, Any]
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        built = self.__dict__.setdefault("_built", {})
+        if cmd_name not in built:
+            built[cmd_name] = _build_command(cmd_name)
+        return built[cmd_name]
+
     def invoke(self, ctx: Any) -> Any:
         from ratetool.errors import RatetoolError
 
@@ -150,33 +163,46 @@ def root(
     state.debug = debug
 
 
-def _register() -> None:
-    from ratetool.cli import (
-        chart,
-        check,
-        clients,
-        export,
-        import_,
-        instruments,
-        migrate,
-        rate,
-        setup,
-        summary,
-    )
-
-    rate.register(app)
-    summary.register(app)
-    chart.register(app)
-    clients.register(app)
-    export.register(app)
-    import_.register(app)
-    check.register(app)
-    migrate.register(app)
-    setup.register(app)
-    app.add_typer(instruments.app, name="instruments")
+#: Commands, in the order ``--help`` lists them, and the module that defines each. A command's
+#: module is imported, and its Click command built, only when that command runs (or when the full
+#: command list is shown), so ``ratetool --version`` and shell completion stay fast.
+COMMANDS: dict[str, str] = {
+    "rate": "rate",
+    "summary": "summary",
+    "chart": "chart",
+    "clients": "clients",
+    "export": "export",
+    "import": "import_",
+    "check": "check",
+    "instruments": "instruments",
+    "paths": "setup",
+    "init": "setup",
+}
 
 
-_register()
+def _build_command(name: str) -> Any:
+    import importlib
+
+    from typer.main import TyperInfo, get_command_from_info, get_group_from_info
+
+    module = importlib.import_module(f"ratetool.cli.{COMMANDS[name]}")
+    settings = {
+        "pretty_exceptions_short": app.pretty_exceptions_short,
+        "rich_markup_mode": app.rich_markup_mode,
+    }
+    if isinstance(getattr(module, "app", None), typer.Typer):
+        group = get_group_from_info(
+            TyperInfo(module.app), suggest_commands=True, **settings
+        )
+        group.name = name
+        return group
+    holder = typer.Typer()
+    module.register(holder)
+    for info in holder.registered_commands:
+        command = get_command_from_info(info, **settings)
+        if command.name == name:
+            return command
+    raise LookupError(f"ratetool.cli.{COMMANDS[name]} does not define the {name!r} command")
 
 
 def main() -> None:
