@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from ratetool.model import CLIENT_CODE_RE, DATE_ONLY_HOUR, Rating
@@ -115,6 +115,8 @@ def toml_string(text: str) -> str:
 def toml_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("rated_at must be time-zone aware")
+    if value.utcoffset() % timedelta(minutes=1):  # TOML offsets are whole minutes (LMT is not)
+        value = value.astimezone(timezone.utc)
     text = value.isoformat()
     return text
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ratetool.errors import FormatTooNewError, StoreError
-from ratetool.model import CLIENT_CODE_RE, Rating
+from ratetool.model import CLIENT_CODE_RE, Rating, validate_client_code
 from ratetool.store import (
     DATA_FORMAT,
     AddResult,
@@ -32,8 +32,8 @@ from ratetool.store.records import RecordError, file_header, rating_from_record,
 CLIENTS_DIR = "clients"
 SUFFIX = ".toml"
 # Any line that starts with "[[" begins a new block, so even a header cut short by a crash
-# ("[[sess") belongs to the torn block and never to the intact one before it.
-_BLOCK_START = re.compile(rb"^[ \t]*\[\[", re.MULTILINE)
+# ("[[sess", or a lone "[" at the very end) belongs to the torn block, never to the intact one.
+_BLOCK_START = re.compile(rb"^[ \t]*\[(?:\[|\Z)", re.MULTILINE)
 _SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
 _TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
 
@@ -186,7 +186,7 @@ class TomlStore(Store):
         return self.data_dir / CLIENTS_DIR
 
     def file_for(self, client: str) -> Path:
-        return self.clients_dir / f"{client}{SUFFIX}"
+        return self.clients_dir / f"{validate_client_code(client)}{SUFFIX}"  # never "../x"
 
     def files(self) -> list[Path]:
         if not self.clients_dir.is_dir():

@@ -1,0 +1,1 @@
+"""Helpers shared by the store tests (importable as ``helpers`` because tests/ is on sys.path)."""

@@ -1,0 +1,76 @@
+"""Shared pieces of the store tests: the store kinds under test, rating builders, file snapshots.
+
+Every store-level test is parametrised over ``STORE_KINDS``; adding the CSV store is adding
+``"csv"`` here. Tests that depend on the TOML file layout are named ``test_toml_*``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from ratetool.model import Rating
+
+#: Store kinds every interface-level test runs against.
+STORE_KINDS = ["toml"]
+
+CLIENT = "C-014"
+ANSWERS = {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10}
+CET = timezone(timedelta(hours=1))
+
+
+def make_rating(client: str = CLIENT, n: int = 0, **changes) -> Rating:
+    """A valid checkin rating; ``n`` varies the answers and time so ratings differ."""
+    rating = Rating(
+        id=str(uuid.uuid4()),
+        client=client,
+        session=0,
+        rated_at=datetime(2026, 11, 3, 10, 50, tzinfo=CET) + timedelta(days=7 * n),
+        instrument="checkin",
+        instrument_version=1,
+        answers={
+            "empathy": (8 + n) % 11,
+            "warmth": (9 + n) % 11,
+            "genuineness": (7 + n) % 11,
+            "trust": (10 + n) % 11,
+        },
+    )
+    return replace(rating, **changes)
+
+
+def write_config(config_dir: Path, kind: str) -> Path:
+    """``config.toml`` choosing the store kind, as a practitioner would write it."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "config.toml"
+    path.write_text(f'store = "{kind}"\n', encoding="utf-8")
+    return path
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (relative path -> bytes); the lock file is left out."""
+    if not root.exists():
+        return {}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".ratetool.lock"
+    }
+
+
+def corrupt_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.corrupt-*") if p.is_file())
+
+
+def chop(path: Path, n: int) -> bytes:
+    """Cut the last ``n`` bytes off ``path`` (a crash mid-append); returns what is left."""
+    data = path.read_bytes()
+    left = data[: len(data) - n]
+    path.write_bytes(left)
+    return left
+
+
+def same_rating(got: Rating, want: Rating) -> bool:
+    """Equal field by field, and ``rated_at`` with the same UTC offset (not just the instant)."""
+    return got == want and got.rated_at.utcoffset() == want.rated_at.utcoffset()
