@@ -113,6 +113,8 @@ app = typer.Typer(
         "relationship is going over time. Everything stays in plain files on this computer."
     ),
     no_args_is_help=True,
+    # Plain help and error text: rich help formatting costs ~150 ms per start (rich + markdown).
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},

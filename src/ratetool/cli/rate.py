@@ -24,22 +24,22 @@ HELP = (
 def rate(
     ctx: typer.Context,
     client: Annotated[
-        str, typer.Argument(help="Pseudonymous client code, e.g. C-014 (never a name).")
+        str, typer.Argument(metavar="CLIENT", help="Pseudonymous client code, e.g. C-014 (never a name).")
     ],
     instrument: Annotated[
         str | None,
         typer.Option(
-            "--instrument", "-i", help="Instrument id or path to a .toml file.", show_default=False
+            "--instrument", "-i", metavar="ID|PATH", help="Instrument id or path to a .toml file.", show_default=False
         ),
     ] = None,
     practitioner: Annotated[
         str | None,
-        typer.Option(help="Your initials or code (default from config.toml).", show_default=False),
+        typer.Option(help="Your initials or code (default from config.toml).", metavar="NAME", show_default=False),
     ] = None,
     date: Annotated[
         str | None,
         typer.Option(
-            "--date",
+            "--date", metavar="DATE",
             help="When the session was, for paper forms: 2026-11-03 or 2026-11-03T10:50.",
             show_default=False,
         ),
@@ -47,12 +47,13 @@ def rate(
     answers: Annotated[
         str | None,
         typer.Option(
+            metavar="LIST",
             help="All answers at once: 8,9,7,10 or empathy=8,warmth=9,... (s skips, if allowed).",
             show_default=False,
         ),
     ] = None,
     comment: Annotated[
-        str | None, typer.Option(help="The client's comment.", show_default=False)
+        str | None, typer.Option(help="The client's comment.", metavar="TEXT", show_default=False)
     ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Save without the final review or confirmation.")
