@@ -89,6 +89,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import NamedTuple
 
@@ -172,6 +173,13 @@ def round_score(x: float | None, places: int = 2) -> float | None:
     value = float(x)
     if not math.isfinite(value):
         return value
+    return _round_decimal(value, places)
+
+
+@lru_cache(maxsize=1 << 16)
+def _round_decimal(value: float, places: int) -> float:
+    # Scores come from whole-number answers, so the same few values recur across thousands of
+    # sessions: the cache makes the exact decimal rounding cheap.
     with localcontext(_DECIMAL_CONTEXT):
         cleaned = Decimal(repr(value)).quantize(_NOISE)
         rounded = cleaned.quantize(Decimal(1).scaleb(-places))
@@ -248,7 +256,32 @@ def _check_answers(instrument: Instrument, answers: Mapping[str, int]) -> None:
             )
 
 
+#: Scores of answer sets already seen, per instrument object: a caseload repeats the same few
+#: answer patterns thousands of times. Keyed by ``id(instrument)``; the instrument is kept in the
+#: entry so an id is never reused while its entry lives. Results are never mutated by callers.
+_MEMO: dict[int, tuple[Instrument, dict[tuple, AnswerScores]]] = {}
+_MEMO_LIMIT = 200_000
+
+
 def score_answers(instrument: Instrument, answers: Mapping[str, int]) -> AnswerScores:
+    """Score one set of answers (memoised; see ``_score_answers`` for the rules)."""
+    key = tuple(answers.items())
+    entry = _MEMO.get(id(instrument))
+    if entry is None or entry[0] is not instrument:
+        if len(_MEMO) > 64:
+            _MEMO.clear()
+        entry = _MEMO[id(instrument)] = (instrument, {})
+    memo = entry[1]
+    found = memo.get(key)
+    if found is None:
+        found = _score_answers(instrument, answers)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+def _score_answers(instrument: Instrument, answers: Mapping[str, int]) -> AnswerScores:
     """Score one set of answers with ``instrument`` (see the module docstring for the rules).
 
     ``answers`` maps item id to the whole number chosen; a skipped item is simply absent. Returns
@@ -459,9 +492,10 @@ def reliable_change_alert(change: ReliableChange | None, session: int) -> Alert 
 # Scoring a client
 
 
-@dataclass(frozen=True, slots=True)
-class SessionScore:
-    """One rating with its scores and alerts. With an unknown instrument every score is ``None``."""
+class SessionScore(NamedTuple):
+    """One rating with its scores and alerts. With an unknown instrument every score is ``None``.
+
+    A named tuple (immutable, and cheap to make for 100,000 sessions)."""
 
     rating: Rating
     instrument: Instrument | None
@@ -586,6 +620,28 @@ def _score_rating(rating: Rating, instrument: Instrument | None) -> SessionScore
     return SessionScore(rating, instrument, s.items, s.dimensions, s.overall, s.pomp, s.total)
 
 
+_OWN_ALERTS: dict[tuple, tuple[Instrument, tuple[Alert, ...]]] = {}
+
+
+def _own_alerts(s: SessionScore, thresholds: Thresholds) -> tuple[Alert, ...]:
+    """The "low" and "item" alerts of one session: they depend only on its answers, so they are
+    worked out once per instrument, answer pattern and thresholds."""
+    if s.instrument is None:
+        return ()
+    key = (id(s.instrument), tuple(s.rating.answers.items()), thresholds)
+    hit = _OWN_ALERTS.get(key)
+    if hit is not None and hit[0] is s.instrument:
+        return hit[1]
+    found = tuple(
+        a for a in (low_alert(s.pomp, thresholds), item_alert(s.instrument, s.items, thresholds))
+        if a is not None
+    )
+    if len(_OWN_ALERTS) >= _MEMO_LIMIT:
+        _OWN_ALERTS.clear()
+    _OWN_ALERTS[key] = (s.instrument, found)
+    return found
+
+
 def _reliable_change(instrument_id: str, scored: list[SessionScore]) -> ReliableChange | None:
     with_total = [s for s in scored if s.total is not None and s.instrument is not None]
     if not with_total:
@@ -652,29 +708,27 @@ def score_client(
 
     changes = {iid: _reliable_change(iid, of) for iid, of in by_instrument.items()}
 
-    alerts: dict[int, list[Alert]] = {}  # by id() of the SessionScore
+    alerts: dict[int, tuple[Alert, ...]] = {}  # by id() of the SessionScore
     for iid, of in by_instrument.items():
         previous: SessionScore | None = None
+        last = of[-1]
         for s in of:
-            found: list[Alert | None] = []
-            if s is of[-1]:
-                found.append(reliable_change_alert(changes[iid], s.session))
+            found: list[Alert] = []
+            if s is last:
+                change_alert = reliable_change_alert(changes[iid], s.session)
+                if change_alert is not None:
+                    found.append(change_alert)
             if previous is not None:
-                found.append(drop_alert(previous.pomp, s.pomp, previous.session, thresholds))
-            found.append(low_alert(s.pomp, thresholds))
-            if s.instrument is not None:
-                found.append(item_alert(s.instrument, s.items, thresholds))
-            alerts[id(s)] = [a for a in found if a is not None]
+                drop = drop_alert(previous.pomp, s.pomp, previous.session, thresholds)
+                if drop is not None:
+                    found.append(drop)
+            found.extend(_own_alerts(s, thresholds))
+            if found:
+                alerts[id(s)] = tuple(found)
             if s.pomp is not None:
                 previous = s
 
-    sessions = [
-        SessionScore(
-            s.rating, s.instrument, s.items, s.dimensions, s.overall, s.pomp, s.total,
-            tuple(alerts[id(s)]),
-        )
-        for s in scored
-    ]
+    sessions = [s._replace(alerts=alerts[id(s)]) if id(s) in alerts else s for s in scored]
     return ClientScores(code, sessions, changes)
 
 

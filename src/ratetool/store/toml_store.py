@@ -27,6 +27,7 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
+from ratetool.store.fastblock import parse_block
 from ratetool.store.records import RecordError, file_header, rating_from_record, session_block
 
 CLIENTS_DIR = "clients"
@@ -135,11 +136,10 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
     # -- session blocks ----------------------------------------------------------------------
     for index, (start, end) in enumerate(bounds):
         last = index == len(bounds) - 1
-        first_line = _line_of(data, start)
         chunk = data[start:end]
         problem: str | None = None
         torn = False
-        line = first_line
+        line = 0
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -151,10 +151,11 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
             if not _SESSIONS_HEADER.match(header_line):
                 problem, torn = f"expected [[sessions]], found {header_line.strip()!r}", last
             else:
+                fast = parse_block(text)
                 try:
-                    doc = tomllib.loads(text)
+                    doc = {"sessions": [fast]} if fast is not None else tomllib.loads(text)
                 except tomllib.TOMLDecodeError as exc:
-                    line, msg = _toml_problem_line(str(exc), first_line)
+                    line, msg = _toml_problem_line(str(exc), _line_of(data, start))
                     problem, torn = f"TOML syntax error: {msg}", last
                 else:
                     sessions = doc.get("sessions")
@@ -168,6 +169,8 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
                             problem = f"session block: {exc}"
                             torn = last and str(exc).startswith("missing ")
         if problem is not None:
+            if not line:
+                line = _line_of(data, start)
             if torn:
                 problem = (
                     f"the last session block is incomplete ({problem}); it was probably cut "
