@@ -276,15 +276,16 @@ def test_no_color_in_a_real_terminal_means_no_colour():
     import pexpect
 
     python = shlex.quote(sys.executable)
-    command = f"{python} -m ratetool --help"
-    base = subprocess_env(TERM="xterm-256color", COLUMNS="100")
+    demo = shlex.quote(str(Path(__file__).resolve().parent.parent / "examples" / "data"))
+    command = f"{python} -m ratetool --data-dir {demo} summary"
+    base = subprocess_env(TERM="xterm-256color", COLUMNS="100", RATETOOL_NO_CACHE="1")
     base.pop("NO_COLOR", None)
     coloured, status = pexpect.run(
         command, env=base, encoding="utf-8", withexitstatus=True, timeout=30
     )
     assert status == 0
-    assert COLOUR_SGR.search(coloured), "control: --help in a terminal should be coloured"
-    for args in ("rate --help", "instruments list"):
+    assert COLOUR_SGR.search(coloured), "control: the summary bands in a terminal are coloured"
+    for args in ("rate --help", "instruments list", f"--data-dir {demo} summary"):
         out, status = pexpect.run(
             f"{python} -m ratetool {args}",
             env={**base, "NO_COLOR": "1"}, encoding="utf-8", withexitstatus=True, timeout=30,

@@ -762,6 +762,10 @@ def _attention_key(scores: ClientScores) -> tuple[int, int, float, str]:
     return (0, -severity, lowest, scores.client)
 
 
+#: The sort key of ``attention_order`` for one client (used by the caseload cache).
+attention_key = _attention_key
+
+
 def attention_order(clients: list[ClientScores]) -> list[ClientScores]:
     """Clients who need attention first (see "Who needs attention first" in the module docstring).
 

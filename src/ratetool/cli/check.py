@@ -27,6 +27,15 @@ def check(
         for line in store.repair():
             typer.echo(f"Repaired: {line}")
     problems = store.check()
+    if not problems:
+        # The summary cache is derived: a cached row that no longer matches its file is reported
+        # here, dropped and rebuilt by the next summary.
+        from ratetool import summary_cache
+        from ratetool.report import RECENT
+
+        thresholds = state.config.thresholds()
+        settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
+        problems = summary_cache.verify(store, state.resolve, thresholds, settings)
     files = store.files()
     if not problems:
         typer.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems.")

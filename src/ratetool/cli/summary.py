@@ -175,13 +175,24 @@ def _caseload_summary(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    from ratetool.report import caseload, caseload_json, months_json, thresholds_json
+    from ratetool.report import RECENT, caseload, caseload_json, months_json, thresholds_json
 
-    result = state.store.read_all()
-    warn_problems(result.problems)
     thresholds = state.config.thresholds()
-    clients = caseload(result.ratings, state.resolve, thresholds)
     filters = _filters_text(since, practitioner)
+    rows = None
+    if not by_month:
+        from ratetool import summary_cache
+
+        settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
+        cached = summary_cache.caseload_entries(state.store, state.resolve, thresholds, settings)
+        if cached is not None:
+            entries, problems = cached
+            warn_problems(problems)
+            rows = summary_cache.ordered_rows(entries, since=since, practitioner=practitioner)
+    if rows is None:
+        result = state.store.read_all()
+        warn_problems(result.problems)
+        clients = caseload(result.ratings, state.resolve, thresholds)
     if by_month:
         months = months_json(clients, since=since, practitioner=practitioner)
         if as_json:
@@ -194,7 +205,8 @@ def _caseload_summary(
 
         print_months(months, filters)
         return
-    rows = caseload_json(clients, since=since, practitioner=practitioner)
+    if rows is None:
+        rows = caseload_json(clients, since=since, practitioner=practitioner)
     if as_json:
         _json(rows)
         return

@@ -107,6 +107,11 @@ class Store(ABC):
         """The file a new rating for ``client`` is appended to."""
         raise NotImplementedError
 
+    def client_fingerprints(self) -> tuple[dict[str, str], list[Problem]] | None:
+        """A cheap token per client that changes whenever that client's stored data changes,
+        and problems found on the way; ``None`` when the store cannot tell (no caching)."""
+        return None
+
     # -- writing -------------------------------------------------------------------------------
     @abstractmethod
     def _add_locked(

@@ -199,6 +199,21 @@ class TomlStore(Store):
     def client_codes(self) -> list[str]:
         return [p.stem for p in self.files() if CLIENT_CODE_RE.fullmatch(p.stem)]
 
+    def client_fingerprints(self) -> tuple[dict[str, str], list[Problem]]:
+        """Size, modification time, change time and inode of each client file: any write to a
+        file, any replacement of it, changes at least one of them."""
+        fingerprints: dict[str, str] = {}
+        problems: list[Problem] = []
+        for path in self.files():
+            if not CLIENT_CODE_RE.fullmatch(path.stem):
+                problems.append(
+                    Problem(path, "the file name is not a valid client code; ratetool ignores it")
+                )
+                continue
+            st = path.stat()
+            fingerprints[path.stem] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+        return fingerprints, problems
+
     def parse_file(self, path: Path, client: str) -> ParsedFile:
         try:
             data = path.read_bytes()
