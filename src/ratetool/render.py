@@ -440,13 +440,19 @@ def print_client_summary(
     items: bool = False,
     comments: bool = False,
     con: Console | None = None,
+    limit: int | None = None,
 ) -> None:
     """Print ``summary CLIENT`` from ``report.client_json`` (with ``items`` / ``comments`` when
     asked), each instrument's definition (labels and scale), and ``notes``: why an instrument
-    has no reliable change."""
+    has no reliable change. With ``limit``, the tables show only the last ``limit`` sessions
+    (the trends still use every session)."""
     con = con or console()
     g = glyphs(con)
     sessions = data["sessions"]
+    hidden = 0
+    if limit is not None and len(sessions) > limit:
+        hidden = len(sessions) - limit
+        data = {**data, "sessions": sessions[-limit:]}
     dates = [s["rated_at"][:10] for s in sessions]
     several = len(data["instruments"]) > 1
     described = []
@@ -464,6 +470,12 @@ def print_client_summary(
         )
     )
     con.print(Text(_thresholds_line(data["thresholds"]), style="dim"))
+    if hidden:
+        con.print(
+            Text(
+                f"Showing the last {limit} of {len(sessions)} sessions; --all shows every one."
+            )
+        )
     con.print()
     _print_fitted(
         con,
@@ -492,7 +504,7 @@ def print_client_summary(
     if comments:
         con.print()
         con.print(Text("Comments", style="bold"))
-        said = [s for s in sessions if s.get("comment")]
+        said = [s for s in data["sessions"] if s.get("comment")]
         if said:
             con.print(
                 _reasons_table(

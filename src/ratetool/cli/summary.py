@@ -13,6 +13,8 @@ from ratetool.cli.state import get_state
 
 #: Rows the caseload table shows unless --all or --top says otherwise.
 DEFAULT_TOP = 30
+#: Sessions the table of ``summary CLIENT`` shows unless --all (trends always use every session).
+DEFAULT_SESSIONS = 20
 
 HELP = (
     "Scores, trends and alerts: for one client, or for the whole caseload.\n\n"
@@ -91,7 +93,12 @@ def summary(
         ),
     ] = None,
     show_all: Annotated[
-        bool, typer.Option("--all", help=f"Caseload: list every client, not the first {DEFAULT_TOP}.")
+        bool,
+        typer.Option(
+            "--all",
+            help=f"List every client, not the first {DEFAULT_TOP}; with CLIENT, every session, "
+            f"not the last {DEFAULT_SESSIONS}.",
+        ),
     ] = False,
     top: Annotated[
         int,
@@ -107,14 +114,16 @@ def summary(
             ("--since", since is not None),
             ("--practitioner", practitioner is not None),
             ("--by", by is not None),
-            ("--all", show_all),
         ):
             if given:
                 raise typer.BadParameter(
                     f"{flag} is for the caseload; leave out the client code to use it.",
                     param_hint=f"'{flag}'",
                 )
-        _client_summary(state, client, items=items, comments=comments, as_json=as_json)
+        _client_summary(
+            state, client, items=items, comments=comments, as_json=as_json,
+            limit=None if show_all else DEFAULT_SESSIONS,
+        )
         return
     for flag, given in (("--items", items), ("--comments", comments)):
         if given:
@@ -131,7 +140,9 @@ def summary(
     )
 
 
-def _client_summary(state, client: str, *, items: bool, comments: bool, as_json: bool) -> None:
+def _client_summary(
+    state, client: str, *, items: bool, comments: bool, as_json: bool, limit: int | None
+) -> None:
     from ratetool.errors import RatetoolError
     from ratetool.model import validate_client_code
     from ratetool.report import client_json, client_report, rc_note
@@ -154,7 +165,9 @@ def _client_summary(state, client: str, *, items: bool, comments: bool, as_json:
 
     data = client_json(report, items=items, comments=comments)
     notes = {iid: rc_note(report, iid) for iid in report.instruments}
-    print_client_summary(data, report.definitions, notes, items=items, comments=comments)
+    print_client_summary(
+        data, report.definitions, notes, items=items, comments=comments, limit=limit
+    )
 
 
 def _filters_text(since: date | None, practitioner: str | None) -> str:
