@@ -462,10 +462,24 @@ def add_checkins(data_dir: Path, client: str, totals: list[tuple[int, int, int, 
 
 def test_items_split_across_tables_when_there_are_many_sessions(data_dir: Path) -> None:
     add_checkins(data_dir, "C-001", [(9, 9, 9, 9)] * 25)
-    text = run("summary", "C-001", "--items").stdout
+    text = run("summary", "C-001", "--items", "--all").stdout
     assert "Answers, checkin (continued)" in text
     assert "#25" in text
     assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_long_history_table_shows_the_last_sessions_unless_all(data_dir: Path) -> None:
+    add_checkins(data_dir, "C-001", [(9, 9, 9, 9)] * 25)
+    text = run("summary", "C-001").stdout
+    assert "Showing the last 20 of 25 sessions; --all shows every one." in text
+    dates = [line.split()[1] for line in text.splitlines() if line[:4].isdigit()]
+    assert dates == [str(n) for n in range(6, 26)]
+    every = run("summary", "C-001", "--all").stdout
+    assert "Showing the last" not in every
+    assert [line.split()[1] for line in every.splitlines() if line[:4].isdigit()] == [
+        str(n) for n in range(1, 26)
+    ]
+    assert len(json.loads(run("summary", "C-001", "--json").stdout)["sessions"]) == 25
 
 
 def test_long_history_sparklines_show_the_last_sessions(data_dir: Path) -> None:
