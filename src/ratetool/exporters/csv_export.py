@@ -16,7 +16,14 @@ from __future__ import annotations
 import csv
 import io
 
-from ratetool.csvformat import escape_text, rating_values, score_values, text_cells
+from ratetool.csvformat import (
+    ALERTS_COLUMN,
+    COMMENT_COLUMN,
+    alerts_cell,
+    escape_text,
+    score_values,
+    text_cells,
+)
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
 
@@ -37,10 +44,62 @@ def to_csv(data: ExportData, *, excel: bool = False, delimiter: str = ",") -> by
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     # Header cells are text too: an item id may start with "-".
     writer.writerow([escape_text(name, for_excel=excel) for name in columns])
+    # The cells are the ones ``text_cells`` makes from ``rating_values`` and ``score_values``;
+    # the computed columns depend only on the answers, so they are worked out once per answer
+    # pattern (scoring returns the same ``dimensions`` object for the same answers).
+    position = {column: i for i, column in enumerate(columns)}
+    blank = [""] * len(columns)
+    at = [position[c] for c in ("id", "client", "session", "rated_at", "instrument",
+                                "instrument_version", "practitioner")]
+    at_alerts, at_comment = position[ALERTS_COLUMN], position[COMMENT_COLUMN]
+    computed: dict[int, tuple[object, list[tuple[int, str]]]] = {}
+
+    def computed_cells(score) -> list[tuple[int, str]]:
+        hit = computed.get(id(score.dimensions))
+        if hit is not None and hit[0] is score.dimensions:
+            return hit[1]
+        values = score_values(score)
+        values.pop(ALERTS_COLUMN, None)
+        names = list(values)
+        cells = text_cells(values, names, layout, decimal_comma=decimal_comma)
+        pairs = [(position[name], cell) for name, cell in zip(names, cells)]
+        computed[id(score.dimensions)] = (score.dimensions, pairs)
+        return pairs
+
+    texts: dict[str, str] = {}
+
+    def text(value: str | None) -> str:
+        if not value:
+            return ""
+        out = texts.get(value)
+        if out is None:
+            out = escape_text(value, for_excel=excel)
+            if len(texts) < 100_000:
+                texts[value] = out
+        return out
+
+    alert_cells: dict[tuple[str, ...], str] = {}
     for score in data.sessions:
-        values = {**rating_values(score.rating), **score_values(score)}
-        writer.writerow(
-            text_cells(values, columns, layout, decimal_comma=decimal_comma, for_excel=excel)
-        )
-    text = buffer.getvalue()
-    return ((BOM if excel else "") + text).encode("utf-8")
+        r = score.rating
+        row = blank[:]
+        row[at[0]] = text(r.id)
+        row[at[1]] = text(r.client)
+        row[at[2]] = str(r.session)
+        row[at[3]] = text(r.rated_at.isoformat())
+        row[at[4]] = text(r.instrument)
+        row[at[5]] = str(r.instrument_version)
+        row[at[6]] = text(r.practitioner)
+        for item, answer in r.answers.items():
+            row[position[item]] = str(answer)
+        for index, cell in computed_cells(score):
+            row[index] = cell
+        if score.alerts:
+            kinds = tuple(a.kind for a in score.alerts)
+            cell = alert_cells.get(kinds)
+            if cell is None:
+                cell = alert_cells[kinds] = text(alerts_cell(kinds))
+            row[at_alerts] = cell
+        row[at_comment] = text(r.comment)
+        writer.writerow(row)
+    text_out = buffer.getvalue()
+    return ((BOM if excel else "") + text_out).encode("utf-8")
