@@ -45,6 +45,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): (p.read_bytes() if p.is_file() else b"<dir>")
         for p in sorted(root.rglob("*"))
+        if ".ratetool-cache" not in p.relative_to(root).parts  # derived, rebuilt at will
     }
 
 

@@ -65,6 +65,7 @@ def snapshot(folder: Path) -> dict[str, bytes | None] | None:
     return {
         str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
         for p in sorted(folder.rglob("*"))
+        if ".ratetool-cache" not in p.relative_to(folder).parts  # derived, rebuilt at will
     }
 
 

@@ -35,7 +35,8 @@ def check(
 
         thresholds = state.config.thresholds()
         settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
-        problems = summary_cache.verify(store, state.resolve, thresholds, settings)
+        problems = store.verify_cache()
+        problems += summary_cache.verify(store, state.resolve, thresholds, settings)
     files = store.files()
     if not problems:
         typer.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems.")

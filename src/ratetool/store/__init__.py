@@ -164,9 +164,17 @@ class Store(ABC):
         return _Guard()
 
     # -- checking ------------------------------------------------------------------------------
+    def verify_cache(self) -> list[Problem]:
+        """Problems in the store's derived cache, if it keeps one (each is dropped, not kept)."""
+        return []
+
+    def read_all_fresh(self) -> ReadResult:
+        """Like ``read_all``, but from the data files themselves, never from a cache."""
+        return self.read_all()
+
     def check(self) -> list[Problem]:
-        """Every problem in the data folder (reads everything)."""
-        result = self.read_all()
+        """Every problem in the data folder (reads every file itself, not a cache)."""
+        result = self.read_all_fresh()
         problems = list(result.problems)
         seen: dict[str, Rating] = {}
         for rating in result.ratings:

@@ -228,6 +228,68 @@ class TomlStore(Store):
         return ReadResult(parsed.ratings, parsed.problems)
 
     def read_all(self) -> ReadResult:
+        """Every client, from the records cache where a client's file is unchanged."""
+        from ratetool.store import records_cache as rc
+
+        if rc.disabled():
+            return self.read_all_fresh()
+        fingerprints, problems = self.client_fingerprints()
+        cached = rc.load(self.data_dir)
+        result = ReadResult(problems=problems)
+        keep: dict[str, rc.Entry] = {}
+        changed = False
+        for code, fp in fingerprints.items():
+            entry = cached.get(code)
+            if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == fp:
+                try:
+                    result.ratings.extend(rc.from_tuples(code, entry[1]))
+                    keep[code] = entry
+                    continue
+                except (TypeError, ValueError):
+                    pass  # a damaged entry: read the file
+            changed = True
+            parsed = self.parse_file(self.file_for(code), code)
+            result.ratings.extend(parsed.ratings)
+            result.problems.extend(parsed.problems)
+            if not parsed.problems:
+                keep[code] = (fp, rc.to_tuples(parsed.ratings))
+        if changed or len(keep) != len(cached):
+            rc.save(self.data_dir, keep)
+        return result
+
+    def verify_cache(self) -> list[Problem]:
+        """Compare every cached client whose file is unchanged with the file itself; drop (and
+        report) any that differ. The next read rebuilds them."""
+        from ratetool.store import records_cache as rc
+
+        cached = rc.load(self.data_dir)
+        if not cached:
+            return []
+        fingerprints, _ = self.client_fingerprints()
+        problems: list[Problem] = []
+        keep: dict[str, rc.Entry] = {}
+        for code, entry in cached.items():
+            if not (isinstance(entry, tuple) and len(entry) == 2) or fingerprints.get(code) != entry[0]:
+                continue
+            parsed = self.parse_file(self.file_for(code), code)
+            if parsed.problems or rc.to_tuples(parsed.ratings) != entry[1]:
+                problems.append(
+                    Problem(
+                        rc.path_for(self.data_dir),
+                        f"the cached ratings of {code} do not match its file; they were dropped "
+                        "and will be read from the file again (the cache is derived, nothing is "
+                        "lost)",
+                        kind="cache",
+                    )
+                )
+                continue
+            keep[code] = entry
+        if problems:
+            rc.save(self.data_dir, keep)
+        return problems
+
+    def read_all_fresh(self) -> ReadResult:
+        """Every client, parsed from the files themselves (``check`` and ``migrate`` use this)."""
         result = ReadResult()
         for path in self.files():
             if not CLIENT_CODE_RE.fullmatch(path.stem):
