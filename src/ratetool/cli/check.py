@@ -37,6 +37,9 @@ def check(
         settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
         problems = store.verify_cache()
         problems += summary_cache.verify(store, state.resolve, thresholds, settings)
+        from ratetool.exporters import csv_cache
+
+        problems += csv_cache.verify(store, state.resolve, thresholds, settings)
     files = store.files()
     if not problems:
         typer.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems.")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator, Sequence
 
 from ratetool.csvformat import (
     ALERTS_COLUMN,
@@ -24,6 +25,7 @@ from ratetool.csvformat import (
     score_values,
     text_cells,
 )
+from ratetool.csvformat import Layout
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
 
@@ -37,13 +39,32 @@ def to_csv(data: ExportData, *, excel: bool = False, delimiter: str = ",") -> by
         raise ExportError(
             f"--delimiter {delimiter!r} is not supported; use ',' (the default), ';' or 'tab'."
         )
-    decimal_comma = delimiter == ";"
     layout = data.layout
-    columns = layout.columns
+    return write_csv(
+        layout.columns, csv_rows(data, layout, excel=excel, delimiter=delimiter), excel=excel,
+        delimiter=delimiter,
+    )
+
+
+def write_csv(
+    columns: Sequence[str], rows: Iterable[list[str]], *, excel: bool = False, delimiter: str = ","
+) -> bytes:
+    """The CSV bytes: the header (column names are text too: an item id may start with "-"),
+    then ``rows`` of cells as ``csv_rows`` makes them."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    # Header cells are text too: an item id may start with "-".
     writer.writerow([escape_text(name, for_excel=excel) for name in columns])
+    writer.writerows(rows)
+    text_out = buffer.getvalue()
+    return ((BOM if excel else "") + text_out).encode("utf-8")
+
+
+def csv_rows(
+    data: ExportData, layout: Layout, *, excel: bool = False, delimiter: str = ","
+) -> Iterator[list[str]]:
+    """Each exported session as the list of cells under ``layout.columns``."""
+    decimal_comma = delimiter == ";"
+    columns = layout.columns
     # The cells are the ones ``text_cells`` makes from ``rating_values`` and ``score_values``;
     # the computed columns depend only on the answers, so they are worked out once per answer
     # pattern (scoring returns the same ``dimensions`` object for the same answers).
@@ -100,6 +121,4 @@ def to_csv(data: ExportData, *, excel: bool = False, delimiter: str = ",") -> by
                 cell = alert_cells[kinds] = text(alerts_cell(kinds))
             row[at_alerts] = cell
         row[at_comment] = text(r.comment)
-        writer.writerow(row)
-    text_out = buffer.getvalue()
-    return ((BOM if excel else "") + text_out).encode("utf-8")
+        yield row

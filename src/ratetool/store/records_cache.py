@@ -59,9 +59,10 @@ def from_tuples(client: str, rows: list[tuple]) -> list[Rating]:
     ]
 
 
-def load(data_dir: Path) -> dict[str, Entry]:
+def load(data_dir: Path, name: str = NAME) -> dict:
+    """A checksummed marshal file from the cache folder; ``{}`` if missing, damaged or foreign."""
     try:
-        raw = path_for(data_dir).read_bytes()
+        raw = (data_dir / CACHE_DIR / name).read_bytes()
     except OSError:
         return {}
     head, sep, payload = raw.partition(b"\n")
@@ -79,13 +80,13 @@ def load(data_dir: Path) -> dict[str, Entry]:
     return data
 
 
-def save(data_dir: Path, entries: dict[str, Entry]) -> None:
+def save(data_dir: Path, entries: dict, name: str = NAME) -> None:
     from ratetool.fsutil import atomic_write, ensure_private_dir
 
     payload = marshal.dumps(entries)
     digest = hashlib.sha256(payload).hexdigest().encode()
     try:
         ensure_private_dir(data_dir / CACHE_DIR)
-        atomic_write(path_for(data_dir), _MAGIC + b" " + digest + b"\n" + payload)
+        atomic_write(data_dir / CACHE_DIR / name, _MAGIC + b" " + digest + b"\n" + payload)
     except OSError:
         pass  # a read-only data folder: the cache is only a speed-up
