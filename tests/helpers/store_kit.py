@@ -48,14 +48,20 @@ def write_config(config_dir: Path, kind: str) -> Path:
     return path
 
 
+#: Folder of derived caches (the CSV store's index): rebuilt from the data files at any time, so
+#: it is not part of what a snapshot compares.
+CACHE_DIR = ".ratetool-cache"
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (relative path -> bytes); the lock file is left out."""
+    """Every data file under ``root`` (relative path -> bytes); the lock file and derived caches
+    (``.ratetool-cache/``) are left out."""
     if not root.exists():
         return {}
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".ratetool.lock"
+        if p.is_file() and p.name != ".ratetool.lock" and CACHE_DIR not in p.relative_to(root).parts
     }
 
 
