@@ -24,7 +24,7 @@ MAX_DEFAULT_WIDTH = 100
 
 def chart(
     ctx: typer.Context,
-    client: Annotated[str, typer.Argument(help="Client code, e.g. C-014.")],
+    client: Annotated[str, typer.Argument(metavar="CLIENT", help="Client code, e.g. C-014.")],
     instrument: Annotated[
         str | None,
         typer.Option(

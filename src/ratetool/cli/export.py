@@ -28,6 +28,7 @@ def export(
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMAT",
             help="csv, xlsx or json (JSON Lines). Default: from the --output file name, else csv.",
             show_default=False,
         ),
@@ -48,19 +49,22 @@ def export(
     client: Annotated[
         list[str] | None,
         typer.Option(
-            "--client", "-c", help="Only this client (repeat for several).", show_default=False
+            "--client", "-c", metavar="CLIENT", help="Only this client (repeat for several).", show_default=False
         ),
     ] = None,
     since: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="Only sessions on or after this date (2026-09-01) or time (2026-09-01T09:00).",
             show_default=False,
         ),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(help="Only sessions on or before this date or time.", show_default=False),
+        typer.Option(
+            metavar="DATE", help="Only sessions on or before this date or time.", show_default=False
+        ),
     ] = None,
     excel: Annotated[
         bool,
@@ -73,6 +77,7 @@ def export(
     delimiter: Annotated[
         str | None,
         typer.Option(
+            metavar="D",
             help="CSV delimiter: ',' (default), ';' (with decimal commas, for Excel in most of "
             "Europe) or 'tab'.",
             show_default=False,

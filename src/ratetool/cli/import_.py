@@ -27,7 +27,7 @@ HELP = (
 def import_(
     ctx: typer.Context,
     path: Annotated[
-        str, typer.Argument(help="The CSV (.csv) or JSON Lines (.jsonl, .json) file to import.")
+        str, typer.Argument(metavar="PATH", help="The CSV (.csv) or JSON Lines (.jsonl, .json) file to import.")
     ],
     dry_run: Annotated[
         bool,
@@ -36,6 +36,7 @@ def import_(
     date_format: Annotated[
         str | None,
         typer.Option(
+            metavar="FMT",
             help='How the file writes dates, e.g. "%d.%m.%Y %H:%M" or "%d/%m/%Y" '
             "(default: ISO 8601, 2026-11-03 or 2026-11-03T10:50).",
             show_default=False,
@@ -44,6 +45,7 @@ def import_(
     delimiter: Annotated[
         str | None,
         typer.Option(
+            metavar="D",
             help="CSV delimiter: ',', ';', 'tab' or '|' (default: found from the header row).",
             show_default=False,
         ),
@@ -59,6 +61,7 @@ def import_(
         typer.Option(
             "--instrument",
             "-i",
+            metavar="ID|PATH",
             help="Instrument for rows without an instrument column (default: from config.toml).",
             show_default=False,
         ),
