@@ -27,10 +27,8 @@ REVIEW_HEADING = "Your answers"
 REVIEW_COMMENT = "Comment: {comment}"
 REVIEW_NO_COMMENT = "Comment: (none)"
 REVIEW_SKIPPED = "skipped"
-REVIEW_PROMPT = (
-    "Press Enter to save, type a question number to change that answer, "
-    "c to change the comment: "
-)
+REVIEW_HOW = "Press Enter to save. To change an answer, type its number; c changes the comment."
+REVIEW_PROMPT = "Press Enter to save, or a number, or c: "
 REVIEW_BAD = "Please press Enter to save, or type a number from 1 to {total}, or c."
 THANK_YOU = "Thank you. Please turn the screen back to your practitioner."
 

@@ -39,6 +39,7 @@ class Interview:
         comment: str | None = None,
         ask_comment: bool = True,
         review: bool = True,
+        width: int = 80,
     ) -> None:
         self.instrument = instrument
         self.ask = ask
@@ -47,6 +48,7 @@ class Interview:
         self.comment = comment
         self.ask_comment = ask_comment and comment is None
         self.review = review
+        self.width = max(40, width)
         scale = instrument.scale
         self.fmt = {"min": scale.min, "max": scale.max}
 
@@ -64,13 +66,20 @@ class Interview:
             min=s.min, max=s.max, min_label=s.min_label, max_label=s.max_label
         )
 
+    def say_wrapped(self, text: str) -> None:
+        """Say ``text`` folded between words to the screen width, never mid-word."""
+        import textwrap
+
+        for line in textwrap.wrap(text, self.width) or [""]:
+            self.say(line)
+
     def intro(self) -> None:
         self.say("")
         self.say(self.instrument.title)
-        self.say(self.instrument.intro)
-        self.say(m.HOW_TO_ANSWER)
+        self.say_wrapped(self.instrument.intro)
+        self.say_wrapped(m.HOW_TO_ANSWER)
         if self.instrument.allow_skip:
-            self.say(m.HOW_TO_SKIP)
+            self.say_wrapped(m.HOW_TO_SKIP)
 
     def ask_item(self, index: int, *, from_review: bool = False) -> str | object:
         """Ask item ``index`` until a valid answer; returns the answer, SKIPPED, or "back".
@@ -83,7 +92,7 @@ class Interview:
         current = self.values.get(item.id)
         self.say("")
         self.say(m.QUESTION_HEADING.format(n=index + 1, total=total))
-        self.say(item.text)
+        self.say_wrapped(item.text)
         self.say("  " + self.scale_line())
         while True:
             if current is None:
@@ -141,15 +150,30 @@ class Interview:
             return text
 
     def show_review(self) -> None:
+        """Every answer beside its question, the answers in one column; long questions wrap."""
+        import textwrap
+
         self.say("")
         self.say(m.REVIEW_HEADING)
-        for n, item in enumerate(self.instrument.items, start=1):
-            value = self.values.get(item.id)
-            shown = m.REVIEW_SKIPPED if value is SKIPPED else str(value)
-            self.say(f"  {n:>2}. {item.text}  {shown}")
+        answers = [
+            m.REVIEW_SKIPPED if (v := self.values.get(item.id)) is SKIPPED else str(v)
+            for item in self.instrument.items
+        ]
+        answer_width = max(len(a) for a in answers)
+        text_width = min(
+            max(len(item.text) for item in self.instrument.items),
+            max(20, self.width - answer_width - 8),
+        )
+        for n, (item, shown) in enumerate(zip(self.instrument.items, answers), start=1):
+            lines = textwrap.wrap(item.text, text_width) or [""]
+            for i, line in enumerate(lines):
+                lead = f"  {n:>2}. " if i == 0 else "      "
+                tail = f"  {shown:>{answer_width}}" if i == len(lines) - 1 else ""
+                self.say(f"{lead}{line:<{text_width}}{tail}".rstrip())
         self.say(
             "  " + (m.REVIEW_COMMENT.format(comment=self.comment) if self.comment else m.REVIEW_NO_COMMENT)
         )
+        self.say(m.REVIEW_HOW)
 
     # -- the flow ----------------------------------------------------------------------------
     def run(self) -> InterviewResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from typing import Annotated
 
@@ -107,6 +108,7 @@ def rate(
             say=typer.echo,
             comment=comment,
             review=not yes,
+            width=min(100, shutil.get_terminal_size((80, 24)).columns) - 1,
         )
         result = interview.run()
         rating = build_rating(
