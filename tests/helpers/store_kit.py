@@ -14,7 +14,7 @@ from pathlib import Path
 from ratetool.model import Rating
 
 #: Store kinds every interface-level test runs against.
-STORE_KINDS = ["toml"]
+STORE_KINDS = ["toml", "csv"]
 
 CLIENT = "C-014"
 ANSWERS = {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10}

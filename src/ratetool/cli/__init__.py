@@ -176,6 +176,7 @@ COMMANDS: dict[str, str] = {
     "export": "export",
     "import": "import_",
     "check": "check",
+    "migrate": "migrate",
     "instruments": "instruments",
     "paths": "setup",
     "init": "setup",

@@ -54,6 +54,8 @@ def init(
     state = get_state(ctx)
     if instrument:
         state.registry.get(instrument)  # refuse an unknown instrument before writing
+    if store is not None:
+        _refuse_store_switch_over_data(state, store)
     config = save_config(
         state.config_dir,
         {"practitioner": practitioner, "instrument": instrument, "store": store},
@@ -62,6 +64,28 @@ def init(
     typer.echo(
         f"practitioner = {config.practitioner or '(none)'}, instrument = {config.instrument}, "
         f"store = {config.store}"
+    )
+
+
+def _refuse_store_switch_over_data(state, store: str) -> None:
+    """Changing ``store`` while the data folder holds ratings in the other layout would hide them
+    (nothing reads that layout any more): refuse, and point to ``ratetool migrate``."""
+    from ratetool.config import STORES
+    from ratetool.errors import ConfigError
+    from ratetool.store.migrate import layout_has_data, layout_paths
+
+    if store not in STORES:
+        return  # save_config refuses it, naming the allowed values
+    others = [kind for kind in STORES if kind != store and layout_has_data(state.data_dir, kind)]
+    if not others:
+        return
+    other = others[0]
+    where = layout_paths(state.data_dir, other)[0]
+    raise ConfigError(
+        f"The data folder {state.data_dir} holds ratings in the {other} store ({where}); with "
+        f"store = \"{store}\" ratetool would no longer see them. Run `ratetool migrate --to "
+        f"{store}` to convert them (it verifies every rating and keeps the old files). "
+        "Nothing was changed."
     )
 
 
