@@ -52,7 +52,7 @@ without any problem: its size, the CRC-32 of those bytes, the file's inode and m
 the header, the number of lines, and per client the highest session number, the byte spans of its
 rows and the CRC-32 of those rows' bytes. It is used only when it provably describes the file:
 
-- same size, inode and modification time as recorded: the file is unchanged (every write moves
+- same size, inode, modification and change time as recorded: the file is unchanged (every write moves
   the modification time; ratetool only ever appends, or in repair shortens);
 - otherwise, if the file is at least as long and the CRC-32 of the recorded prefix still
   matches, the file only grew: just the new bytes are parsed (and the index brought up to date);
@@ -776,6 +776,7 @@ class _Index:
     size: int
     crc: int
     mtime_ns: int
+    ctime_ns: int
     ino: int
     lines: int
     columns: tuple[str, ...]
@@ -793,6 +794,7 @@ class _Index:
                 "size": self.size,
                 "crc32": self.crc,
                 "mtime_ns": self.mtime_ns,
+                "ctime_ns": self.ctime_ns,
                 "ino": self.ino,
                 "lines": self.lines,
                 "columns": list(self.columns),
@@ -824,6 +826,7 @@ class _Index:
                 size=int(doc["size"]),
                 crc=int(doc["crc32"]),
                 mtime_ns=int(doc["mtime_ns"]),
+                ctime_ns=int(doc["ctime_ns"]),
                 ino=int(doc["ino"]),
                 lines=int(doc["lines"]),
                 columns=tuple(doc["columns"]),
@@ -836,10 +839,12 @@ class _Index:
         return index
 
     def matches(self, info: os.stat_result) -> bool:
-        """The file is the one indexed, unchanged (same size, inode and modification time)."""
+        """The file is the one indexed, unchanged (same size, inode, modification and change
+        time: a hand edit that restores the modification time still moves the change time)."""
         return (
             info.st_size == self.size
             and info.st_mtime_ns == self.mtime_ns
+            and info.st_ctime_ns == self.ctime_ns
             and info.st_ino == self.ino
         )
 
@@ -963,7 +968,7 @@ class CsvStore(Store):
         try:
             with open(self.index_path, "rb") as fh:
                 info = os.fstat(fh.fileno())
-                key = (info.st_size, info.st_mtime_ns, info.st_ino)
+                key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
                 if self._index_memo is not None and self._index_memo[0] == key:
                     return self._index_memo[1]
                 raw = fh.read()
@@ -1065,6 +1070,7 @@ class CsvStore(Store):
                 size=view.size,
                 crc=view.crc,
                 mtime_ns=info.st_mtime_ns,
+                ctime_ns=info.st_ctime_ns,
                 ino=info.st_ino,
                 lines=view.lines,
                 columns=view.header.columns,
@@ -1117,7 +1123,7 @@ class CsvStore(Store):
             info = self.path.stat()
         except OSError:
             return None
-        key = (info.st_size, info.st_mtime_ns, info.st_ino)
+        key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         if self._grouped is None or self._grouped[0] != key:
             parsed = self.parse()
             by_client: dict[str, list[Rating]] = {}
@@ -1299,6 +1305,7 @@ class CsvStore(Store):
                 size=info.st_size,
                 crc=zlib.crc32(rows, zlib.crc32(head, view.crc)),
                 mtime_ns=info.st_mtime_ns,
+                ctime_ns=info.st_ctime_ns,
                 ino=info.st_ino,
                 lines=view.lines + head.count(b"\n") + parsed.lines,
                 columns=header.columns,
