@@ -535,3 +535,36 @@ def test_date_format_problems(tmp_path, data_dir):
     )
     assert "row 4" not in result.stderr  # ISO is always understood
     assert not data_dir.exists()
+
+
+def test_a_csv_live_store_file_imports(tmp_path: Path, data_dir: Path, config_dir: Path) -> None:
+    """Another data folder's ratings.csv (the CSV store) imports: its `skipped` and `format`
+    columns are understood, a newer format is refused by row."""
+    from helpers.store_kit import write_config
+    from ratetool.store import open_store
+
+    other = tmp_path / "colleague"
+    other_config = tmp_path / "colleague-config"
+    write_config(other_config, "csv")
+    for args in (["C-7", "--answers", "9,8,7,6"], ["C-8", "--instrument", "core", "--answers",
+                                                     "5,4,s,5,4,4,5,3,2,1,2,3"]):
+        result = CliRunner().invoke(
+            app, ["--data-dir", str(other), "--config-dir", str(other_config), "rate", *args,
+                  "--yes"],
+        )
+        assert result.exit_code == 0, result.output
+    live = other / "ratings.csv"
+    result = run("import", str(live))
+    assert result.exit_code == 0, result.output
+    assert "Imported 2, skipped 0 as duplicates, rejected 0." in result.stdout
+    mine = {r.id: r for r in open_store(data_dir).read_all().ratings}
+    theirs = {r.id: r for r in open_store(other, "csv").read_all().ratings}
+    assert mine == theirs
+    assert mine[next(i for i, r in theirs.items() if r.client == "C-8")].skipped == ("genuineness_1",)
+    newer = tmp_path / "newer.csv"
+    newer.write_bytes(live.read_bytes().replace(b",1\r\n", b",2\r\n"))
+    before = snapshot(data_dir)
+    result = run("import", str(newer))
+    assert result.exit_code == 1
+    assert "newer ratetool (data format 2)" in result.output
+    assert snapshot(data_dir) == before

@@ -73,7 +73,10 @@ EARLIEST_YEAR = 1900
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
 
-_KNOWN_COLUMNS = (*FIXED_COLUMNS, DATE_COLUMN, COMMENT_COLUMN)
+#: Columns of the CSV live store (``ratings.csv``) besides the export's: ``skipped`` repeats what
+#: the empty item cells say, and ``format`` is the data-format version of the row.
+_STORE_COLUMNS = ("skipped", "format")
+_KNOWN_COLUMNS = (*FIXED_COLUMNS, DATE_COLUMN, COMMENT_COLUMN, *_STORE_COLUMNS)
 _JSON_KEYS = frozenset({*FIXED_COLUMNS, DATE_COLUMN, COMMENT_COLUMN, "answers", "skipped"})
 _JSON_COMPUTED = frozenset({"dimensions", "overall", "pomp", "total", "alerts"})
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%f", "%z")
@@ -749,6 +752,19 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: _Columns
         raw.comment = unescape_text(comment) or None
     for name, index in columns.items.items():
         raw.answers[name] = cells[index]
+    fmt = text("format")
+    if fmt is not None and fmt != "1":
+        raw.problems.append(
+            f"was written by a newer ratetool (data format {fmt}); this ratetool reads format 1. "
+            "Update ratetool to import it"
+        )
+    listed = text("skipped")
+    if listed is not None:
+        for item_id in (i.strip() for i in listed.split(";")):
+            if item_id and raw.answers.get(item_id, "").strip():
+                raw.problems.append(
+                    f"'skipped' names {item_id}, but its cell holds an answer; clear one of them"
+                )
     for index, name in enumerate(columns.names):
         if not name and index < len(cells) and cells[index].strip():
             raw.problems.append(
