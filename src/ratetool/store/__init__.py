@@ -103,9 +103,9 @@ class Store(ABC):
     def files(self) -> list[Path]:
         """The data files this store reads (for ``check`` and ``paths``)."""
 
+    @abstractmethod
     def file_for(self, client: str) -> Path:
         """The file a new rating for ``client`` is appended to."""
-        raise NotImplementedError
 
     def client_fingerprints(self) -> tuple[dict[str, str], list[Problem]] | None:
         """A cheap token per client that changes whenever that client's stored data changes,
