@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import tomllib
 from pathlib import Path
 
@@ -70,3 +71,26 @@ def test_instrument_given_by_path_is_kept_for_later_scoring(
     assert tomllib.loads(copy.read_text(encoding="utf-8"))["id"] == "mine"
     # A second rating by path does not make a second copy.
     assert sorted(p.name for p in (config_dir / "instruments").iterdir()) == ["mine-v1.toml"]
+
+
+def test_missing_instrument_definition_is_said_once(
+    tmp_path: Path, config_dir: Path, data_dir: Path
+) -> None:
+    source = tmp_path / "mine.toml"
+    source.write_text(
+        Path("src/ratetool/instruments/checkin.toml")
+        .read_text(encoding="utf-8")
+        .replace('id = "checkin"', 'id = "mine"'),
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    for answers in ("1,2,3,4", "5,6,7,8"):
+        result = runner.invoke(
+            app, ["rate", "C-1", "--instrument", str(source), "--answers", answers, "--yes"]
+        )
+        assert result.exit_code == 0, result.output
+    (config_dir / "instruments" / "mine-v1.toml").unlink()
+    result = runner.invoke(app, ["summary", "C-1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("no definition of instrument mine version 1") == 1
+    assert all(s["overall"] is None for s in json.loads(result.stdout)["sessions"])

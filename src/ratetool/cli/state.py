@@ -21,6 +21,7 @@ class AppState:
     config_dir_option: str | None = None
     debug: bool = False
     _store: Store | None = field(default=None, repr=False)
+    _resolved: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def data_dir(self) -> Path:
@@ -47,13 +48,34 @@ class AppState:
         return Registry(self.config_dir)
 
     def resolve(self, instrument_id: str, version: int) -> Instrument | None:
-        """The definition of ``instrument_id`` at ``version``, for scoring stored ratings."""
+        """The definition of ``instrument_id`` at ``version``, for scoring stored ratings.
+
+        A definition that cannot be found or read is said once on stderr; its ratings are then
+        listed without scores (never scored with another version's items)."""
         from ratetool.errors import InstrumentError
 
+        key = (instrument_id, version)
+        if key in self._resolved:
+            return self._resolved[key]
         try:
-            return self.registry.get_version(instrument_id, version)
-        except InstrumentError:
-            return None
+            found = self.registry.get_version(instrument_id, version)
+        except InstrumentError as exc:
+            typer.echo(
+                f"Warning: {exc}\nRatings made with {instrument_id} version {version} are shown "
+                "without scores until that file is fixed.",
+                err=True,
+            )
+            found = None
+        else:
+            if found is None:
+                typer.echo(
+                    f"Warning: no definition of instrument {instrument_id} version {version} was "
+                    f"found; its ratings are shown without scores. Put its .toml file in "
+                    f"{self.config_dir / 'instruments'} to score them.",
+                    err=True,
+                )
+        self._resolved[key] = found
+        return found
 
     @property
     def store(self) -> Store:
