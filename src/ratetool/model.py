@@ -37,7 +37,10 @@ def validate_client_code(code: str) -> str:
         else:
             bad = sorted({ch for ch in code if not re.fullmatch(r"[A-Za-z0-9_-]", ch)})
             shown = ", ".join("a space" if ch == " " else repr(ch) for ch in bad)
-            problem = f"contains {shown}; only letters, digits, '-' and '_' are allowed"
+            problem = (
+                f"contains {shown}; only the letters A-Z and a-z (no accents), digits, '-' and "
+                "'_' are allowed"
+            )
         raise ClientCodeError(f"Client code {code!r} {problem}. {_WHY_CODES}")
     if code.lower() in _WINDOWS_RESERVED:
         raise ClientCodeError(

@@ -83,6 +83,7 @@ def rate(
     store = state.store
     # Refuse before the client spends a minute on answers that could not be saved.
     refuse_if_problems(store.read_client(client).problems)
+    store.refuse_case_twin(client)
 
     if answers is not None:
         given, skipped = parse_answers_option(inst, answers)

@@ -134,7 +134,34 @@ class Store(ABC):
         Every target file is checked first; if any is damaged or torn nothing is written.
         """
         with self.lock():
+            self._refuse_case_twins(ratings)
             return self._add_locked(ratings, number_sessions, skip_existing_ids)
+
+    def refuse_case_twin(self, client: str) -> None:
+        """Raise ``ClientCodeError`` if ``client`` differs from a stored code only in case (the
+        check-in calls this before the first question)."""
+        self._refuse_case_twins_of([client])
+
+    def _refuse_case_twins(self, ratings: Sequence[Rating]) -> None:
+        self._refuse_case_twins_of(r.client for r in ratings)
+
+    def _refuse_case_twins_of(self, codes: Iterable[str]) -> None:
+        """Refuse a new client code that differs from a stored one only in upper/lower case:
+        Windows and macOS file systems do not tell ``C-014.toml`` from ``c-014.toml``."""
+        from ratetool.errors import ClientCodeError
+
+        existing = self.client_codes()
+        known = {code.casefold(): code for code in existing}
+        for code in dict.fromkeys(codes):
+            twin = known.get(code.casefold())
+            if twin is not None and twin != code:
+                raise ClientCodeError(
+                    f"Client code {code!r} differs from the existing {twin!r} only in upper and "
+                    f"lower case. Use {twin!r} for the same client, or another code for another "
+                    "client: Windows and macOS do not tell such file names apart. Nothing was "
+                    "written."
+                )
+            known.setdefault(code.casefold(), code)
 
     def lock(self):
         """The data-folder lock, held around every write."""
