@@ -803,3 +803,21 @@ def test_toml_torn_file_blocks_only_its_own_client(toml_store: Store, data_dir: 
     added = toml_store.add([make_rating("C-014", 2)]).added
     assert [r.session for r in added] == [2]
     assert toml_store.file_for("C-020").read_bytes() == torn
+
+
+def test_toml_hand_edited_last_block_is_damaged_not_torn(data_dir: Path) -> None:
+    """A complete last block that was edited by hand (not cut short) is named at its line and
+    never moved aside by repair."""
+    store = open_store(data_dir, "toml")
+    store.add([make_rating(), make_rating()])
+    path = store.file_for(CLIENT)
+    text = path.read_text(encoding="utf-8")
+    head, sep, tail = text.rpartition("instrument_version = 1")
+    path.write_text(head + "instrument_version = = 1" + tail, encoding="utf-8")
+    before = path.read_bytes()
+    problems = store.check()
+    assert [p.kind for p in problems] == ["damaged"]
+    assert problems[0].line == text[: len(head)].count("\n") + 1
+    assert store.repair() == []
+    assert path.read_bytes() == before
+    assert len(store.read_client(CLIENT).ratings) == 1

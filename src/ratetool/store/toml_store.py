@@ -66,6 +66,15 @@ def _toml_problem_line(message: str, first_line: int) -> tuple[int, str]:
     return line, _TOML_LINE.sub("", message).strip().rstrip(".")
 
 
+_COMPLETE_END = re.compile(rb"^[ \t]*answers[ \t]*=[ \t]*\{.*\}[ \t]*\r?$")
+
+
+def _ends_complete(chunk: bytes) -> bool:
+    """Whether a block's last non-blank line is a whole ``answers = { ... }`` line."""
+    lines = [line for line in chunk.split(b"\n") if line.strip()]
+    return bool(lines) and _COMPLETE_END.match(lines[-1]) is not None
+
+
 def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedFile:
     """Parse a client file's bytes into ratings and problems; never raises for bad content
     except ``FormatTooNewError`` (a newer file is refused, not misread)."""
@@ -171,6 +180,10 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
         if problem is not None:
             if not line:
                 line = _line_of(data, start)
+            if torn and _ends_complete(chunk):
+                # The block ends with its whole answers line, as ratetool writes it last: it was
+                # not cut short by a crash but changed afterwards. Fix it by hand; never moved.
+                torn = False
             if torn:
                 problem = (
                     f"the last session block is incomplete ({problem}); it was probably cut "
