@@ -568,3 +568,25 @@ def test_a_csv_live_store_file_imports(tmp_path: Path, data_dir: Path, config_di
     assert result.exit_code == 1
     assert "newer ratetool (data format 2)" in result.output
     assert snapshot(data_dir) == before
+
+
+def test_merging_an_export_with_the_same_session_numbers_renumbers_and_says_so(
+    tmp_path: Path, data_dir: Path, config_dir: Path
+) -> None:
+    other = tmp_path / "colleague"
+    for day, answers in (("2026-09-20", "1,2,3,4"), ("2026-09-27", "2,3,4,5")):
+        result = CliRunner().invoke(
+            app, ["--data-dir", str(other), "rate", "P-001", "--answers", answers, "--date", day,
+                  "--yes"],
+        )
+        assert result.exit_code == 0, result.output
+    export = tmp_path / "theirs.csv"
+    assert CliRunner().invoke(
+        app, ["--data-dir", str(other), "export", "--output", str(export)]
+    ).exit_code == 0
+    assert run("import", str(PAPER)).exit_code == 0  # P-001 sessions 1-3 here
+    result = run("import", str(export))
+    assert result.exit_code == 0, result.output
+    assert "already has a session 1 (another rating); this one is saved as session 4" in result.output
+    sessions = sorted(r.session for r in open_store(data_dir).read_all().ratings if r.client == "P-001")
+    assert sessions == [1, 2, 3, 4, 5]

@@ -9,6 +9,8 @@ formula, so the CSV escaping is exercised in both directions.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -184,7 +186,15 @@ def test_merging_two_folders_exports_gives_the_union(tmp_path, first, second):
     path_b.write_bytes(export_bytes(b, "csv"))
     for path in (path_a, path_b, path_a):  # a colleague's export, and one's own again
         import_file(merged, path)
-    assert_same(open_store(merged).read_all().ratings, [*from_a, *from_b])
+    got = open_store(merged).read_all().ratings
+    # Every rating once, identical but for the session number of a rating whose number the
+    # same client code already had from the other folder: it is numbered after the others.
+    assert_same([replace(r, session=0) for r in got],
+                [replace(r, session=0) for r in [*from_a, *from_b]])
+    numbers = [(r.client, r.session) for r in got]
+    assert len(numbers) == len(set(numbers)), "a client has two ratings with one session number"
+    by_id = {r.id: r.session for r in got}
+    assert all(by_id[r.id] == r.session for r in from_a)  # the first folder imported keeps its
 
 
 # -- through the command line ---------------------------------------------------------------------

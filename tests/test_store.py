@@ -821,3 +821,12 @@ def test_toml_hand_edited_last_block_is_damaged_not_torn(data_dir: Path) -> None
     assert store.repair() == []
     assert path.read_bytes() == before
     assert len(store.read_client(CLIENT).ratings) == 1
+
+
+@pytest.mark.parametrize("store_kind", STORE_KINDS)
+def test_check_reports_two_ratings_with_one_session_number(store_kind: str, data_dir: Path) -> None:
+    store = open_store(data_dir, store_kind)
+    store.add([make_rating(session=3), make_rating(session=3)], number_sessions=False)
+    problems = store.check()
+    assert [p.kind for p in problems] == ["duplicate-session"]
+    assert "two ratings numbered session 3" in problems[0].message

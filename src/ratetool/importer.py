@@ -956,6 +956,21 @@ def _plan(import_file: ImportFile, existing: list[Rating]) -> _Plan:
             duplicates.append((item.row, "the same rating is already stored"))
             continue
         (number if item.numbered else keep).append(item)
+    # A row that brings its own session number keeps it, unless that client already has that
+    # number for another rating (a colleague's export for the same code): then it is numbered
+    # like a row without one, and the summary says so.
+    taken = {(r.client, r.session) for r in existing}
+    collided: dict[int, int] = {}  # row -> the session number it asked for
+    kept: list[ImportRow] = []
+    for item in keep:
+        key = (item.rating.client, item.rating.session)
+        if key in taken:
+            collided[item.row] = item.rating.session
+            number.append(item)
+            continue
+        taken.add(key)
+        kept.append(item)
+    keep = kept
     for item in keep:
         client = item.rating.client
         highest[client] = max(highest.get(client, 0), item.rating.session)
@@ -968,6 +983,11 @@ def _plan(import_file: ImportFile, existing: list[Rating]) -> _Plan:
         client = item.rating.client
         highest[client] = highest.get(client, 0) + 1
         rating = replace(item.rating, session=highest[client])
+        if item.row in collided:
+            notes.append(
+                f"{unit} {item.row}: {client} already has a session {collided[item.row]} (another "
+                f"rating); this one is saved as session {rating.session}"
+            )
         before = latest.get(client)
         if before is not None and rating.rated_at < before.rated_at:
             notes.append(

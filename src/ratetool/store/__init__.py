@@ -203,6 +203,19 @@ class Store(ABC):
         """Every problem in the data folder (reads every file itself, not a cache)."""
         result = self.read_all_fresh()
         problems = list(result.problems)
+        numbered: dict[tuple[str, int], Rating] = {}
+        for rating in result.ratings:
+            twin = numbered.setdefault((rating.client, rating.session), rating)
+            if twin is not rating:
+                problems.append(
+                    Problem(
+                        self.file_for(rating.client),
+                        f"client {rating.client} has two ratings numbered session "
+                        f"{rating.session} (ids {twin.id} and {rating.id}); summaries cannot order "
+                        "them. Give one of them a free session number in a text editor.",
+                        kind="duplicate-session",
+                    )
+                )
         seen: dict[str, Rating] = {}
         for rating in result.ratings:
             other = seen.get(rating.id)
