@@ -13,6 +13,17 @@ from hypothesis import HealthCheck, settings
 # pexpect needs a POSIX pseudo-terminal: on Windows the real-terminal tests are not collected.
 collect_ignore = ["test_rate_terminal.py"] if sys.platform == "win32" else []
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave POSIX-only tests (file modes, SIGKILL) out of the run on Windows, where they have
+    nothing to check; on POSIX every test runs, none is skipped."""
+    if os.name == "posix":
+        return
+    dropped = [item for item in items if item.get_closest_marker("posix_only")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not item.get_closest_marker("posix_only")]
+
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -473,7 +473,7 @@ def test_existing_output_is_not_replaced_without_force(tmp_path, data_dir):
         assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
-@pytest.mark.skipif(not POSIX, reason="POSIX file modes")
+@pytest.mark.posix_only  # file modes
 @pytest.mark.parametrize("name", ["new.csv", "new.xlsx", "new.jsonl"])
 def test_exports_are_private_files(tmp_path, data_dir, name):
     seed(data_dir, [checkin()])

@@ -165,7 +165,7 @@ def repair_cycle_via_cli(store: Store, data_dir: Path, path: Path) -> bytes:
     return left
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+@pytest.mark.posix_only  # SIGKILL
 def test_sigkilled_writer_loses_no_reported_rating(
     data_dir: Path, config_dir: Path, tmp_path: Path, store_kind: str
 ):
