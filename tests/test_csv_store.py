@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from helpers.store_kit import (
+    assert_newer_format_refused,
     CET,
     CLIENT,
     chop,
@@ -28,7 +29,7 @@ from helpers.store_kit import (
     write_config,
 )
 from ratetool.cli import app
-from ratetool.errors import DamagedFileError, FormatTooNewError, StoreError
+from ratetool.errors import DamagedFileError, StoreError
 from ratetool.model import Rating
 from ratetool.store import open_store
 from ratetool.store.csv_store import (
@@ -394,13 +395,7 @@ def test_newer_format_is_refused_everywhere(store: CsvStore, data_dir: Path, con
         "add-skip": lambda: store.add([make_rating(CLIENT, 1)], skip_existing_ids=True),
         "repair": store.repair,
     }
-    for name, operation in operations.items():
-        with pytest.raises(FormatTooNewError) as refused:
-            operation()
-        message = str(refused.value)
-        assert "format 2" in message and "format 1" in message, name
-        assert str(store.path) in message, name
-        assert snapshot(data_dir) == before, name
+    assert_newer_format_refused(operations, store.path, unchanged=lambda: snapshot(data_dir) == before)
     for args in (
         ["rate", CLIENT, "--answers", "8,9,7,10", "--yes"],
         ["clients"],

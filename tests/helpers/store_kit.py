@@ -80,3 +80,19 @@ def chop(path: Path, n: int) -> bytes:
 def same_rating(got: Rating, want: Rating) -> bool:
     """Equal field by field, and ``rated_at`` with the same UTC offset (not just the instant)."""
     return got == want and got.rated_at.utcoffset() == want.rated_at.utcoffset()
+
+
+def assert_newer_format_refused(operations: dict, path: Path, unchanged) -> None:
+    """Each operation raises ``FormatTooNewError`` naming both formats and the file, and
+    ``unchanged()`` (the data folder as it was) stays true after each."""
+    import pytest
+
+    from ratetool.errors import FormatTooNewError
+
+    for name, operation in operations.items():
+        with pytest.raises(FormatTooNewError) as refused:
+            operation()
+        message = str(refused.value)
+        assert "format 2" in message and "format 1" in message, name
+        assert str(path) in message, name
+        assert unchanged(), name
