@@ -19,26 +19,24 @@ def _expand(value: str | os.PathLike[str]) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(os.fspath(value)))).absolute()
 
 
-def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+def _folder(override: str | os.PathLike[str] | None, env: str, kind: str) -> Path:
     if override:
         return _expand(override)
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return _expand(env)
+    value = os.environ.get(env)
+    if value:
+        return _expand(value)
     import platformdirs
 
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False, roaming=True))
+    default = getattr(platformdirs, f"user_{kind}_dir")
+    return Path(default(APP_NAME, appauthor=False, roaming=True))
+
+
+def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    return _folder(override, DATA_ENV, "data")
 
 
 def config_dir(override: str | os.PathLike[str] | None = None) -> Path:
-    if override:
-        return _expand(override)
-    env = os.environ.get(CONFIG_ENV)
-    if env:
-        return _expand(env)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False, roaming=True))
+    return _folder(override, CONFIG_ENV, "config")
 
 
 def source_of(override: object, env: str) -> str:
