@@ -121,6 +121,21 @@ def test_load_builtin_is_cached_and_refuses_unknown_ids() -> None:
         load_builtin("nope")
 
 
+@pytest.mark.parametrize("name", ["checkin.toml", "core.toml"])
+def test_builtin_text_falls_back_to_importlib_resources(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """Read directly when the package is plain files; through importlib.resources when not
+    (e.g. a zip import, where ``__file__`` is no real folder): the same text either way."""
+    import ratetool.instruments as instruments
+    from importlib.resources import files
+
+    expected = files("ratetool.instruments").joinpath(name).read_text(encoding="utf-8")
+    assert instruments._builtin_text(name) == expected
+    monkeypatch.setattr(instruments, "__file__", "/nonexistent.zip/ratetool/instruments/x.py")
+    assert instruments._builtin_text(name) == expected
+
+
 def test_example_file_validates() -> None:
     example = load_instrument_file(EXAMPLE)
     assert example.id == "brief-alliance"

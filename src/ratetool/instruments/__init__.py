@@ -724,12 +724,23 @@ def load_builtin(instrument_id: str) -> Instrument:
             f"{', '.join(_BUILTIN_IDS)}."
         )
     from dataclasses import replace
-    from importlib.resources import files
 
     shown = f"built-in:{instrument_id}"
-    text = files(__name__).joinpath(f"{instrument_id}.toml").read_text(encoding="utf-8")
+    text = _builtin_text(f"{instrument_id}.toml")
     instrument = parse_instrument(_parse_toml_text(text, shown), shown)
     return replace(instrument, source="built-in")
+
+
+def _builtin_text(name: str) -> str:
+    """The text of a package-data file beside this module. Read directly when it is a plain file
+    (importing ``importlib.resources`` costs as much as the rest of ``summary CLIENT``); through
+    ``importlib.resources`` otherwise, e.g. when ratetool runs from a zip file."""
+    try:
+        return (Path(__file__).parent / name).read_text(encoding="utf-8")
+    except OSError:
+        from importlib.resources import files
+
+        return files(__name__).joinpath(name).read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------------
