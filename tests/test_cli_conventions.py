@@ -154,7 +154,7 @@ def test_installed_script_version():
 
 # -- 16. --version stays light ---------------------------------------------------------------------
 
-HEAVY = ("rich", "tomllib", "csv", "filelock")
+HEAVY = ("rich", "tomllib", "csv", "filelock", "ratetool.render", "plotext")
 
 VERSION_PROBE = f"""
 import json, sys
@@ -181,12 +181,12 @@ def test_version_imports_nothing_heavy():
 
 
 def test_the_import_probe_can_see_heavy_imports():
-    """Control for the test above: the same probe does see rich when a command loads it."""
+    """Control for the test above: the same probe does see the renderer when a command loads it."""
     probe = VERSION_PROBE.replace('"--version"', '"instruments", "list"')
     proc = run_python(probe, subprocess_env(TERMINAL_WIDTH="100"))
     assert proc.returncode == 0, proc.stderr
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])["loaded"]
-    assert "rich" in loaded and "tomllib" in loaded
+    assert "ratetool.render" in loaded and "tomllib" in loaded
 
 
 # -- 17. usage errors ------------------------------------------------------------------------------
@@ -266,9 +266,9 @@ def test_clients_json_is_plain_json(monkeypatch, data_dir):
 
 
 def test_no_color_in_a_real_terminal_means_no_colour():
-    """In a pseudo-terminal rich would colour; NO_COLOR=1 must turn every colour off.
+    """In a pseudo-terminal the summary is coloured; NO_COLOR=1 must turn every colour off.
 
-    (rich keeps bold and dim under NO_COLOR, which the NO_COLOR convention allows: it is about
+    (Bold and dim stay under NO_COLOR, which the NO_COLOR convention allows: it is about
     colour. The control run without NO_COLOR proves the check would see colour if it were there.)
     """
     if sys.platform == "win32":  # pragma: no cover

@@ -89,7 +89,7 @@ def section(text: str, heading: str) -> list[str]:
 
 
 def words(text: str) -> str:
-    """Prose as one line: rich wraps long sentences at the terminal width."""
+    """Prose as one line: long sentences are wrapped at the terminal width."""
     return " ".join(text.split())
 
 
@@ -715,7 +715,7 @@ def test_report_module_imports_neither_typer_nor_rich() -> None:
 
     code = (
         "import sys, ratetool.report; "
-        "print(sorted(m for m in ('typer', 'rich', 'plotext') if m in sys.modules))"
+        "print(sorted(m for m in ('typer', 'rich', 'plotext', 'ratetool.term') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,8 +1,9 @@
-"""Rich output at the edge: tables and text for people. JSON never goes through here.
+"""Output at the edge: tables and text for people. JSON never goes through here.
 
-Imported only by commands that print tables, so a plain start never loads rich. Colour follows
-rich's rules (``NO_COLOR`` turns it off, and so does output that is not a terminal); meaning never
-rests on colour alone.
+Imported only by commands that print tables. Tables and wrapping come from ``ratetool.term``
+(the standard library only: rich's import and table layout alone cost more than the 0.2 s a
+client's summary may take). Colour follows the usual rules (``NO_COLOR`` turns it off, and so does
+output that is not a terminal); meaning never rests on colour alone.
 
 The summary tables are drawn from the plain dicts of ``ratetool.report`` (the very dicts
 ``--json`` prints), each number formatted with the places it was rounded to, so a table and the
@@ -13,61 +14,37 @@ sparkline is plain characters.
 from __future__ import annotations
 
 import math
-import os
 import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import Any, NamedTuple
 
 from ratetool.report import RECENT
+from ratetool.term import Column, Styled, Table, Terminal
 
 
-def console(stderr: bool = False) -> Console:
-    width = os.environ.get("TERMINAL_WIDTH")
-    return Console(
-        stderr=stderr,
-        width=int(width) if width and width.isdigit() else None,
-        highlight=False,
-        soft_wrap=False,
-    )
+def console(stderr: bool = False) -> Terminal:
+    """The terminal to print to: standard output (or standard error)."""
+    import sys
+
+    return Terminal(sys.stderr if stderr else sys.stdout)
 
 
 def table(
     columns: Sequence[str | tuple[str, dict[str, Any]]],
     rows: Iterable[Sequence[Any]],
     *,
-    title: str | None = None,
-    caption: str | None = None,
+    show_header: bool = True,
 ) -> Table:
-    """A plain table (no borders). Cells and headers are text as given, never rich markup (a
-    comment or label with ``[brackets]`` prints as typed); rich renderables (``Text`` with a
-    style) are used as they are; ``None`` is an empty cell."""
-    t = Table(title=title, caption=caption, show_lines=False, header_style="bold", box=None,
-              pad_edge=False, title_justify="left", caption_justify="left")
-    for col in columns:
-        if isinstance(col, tuple):
-            t.add_column(_cell(col[0]), **col[1])
-        else:
-            t.add_column(_cell(col))
-    for row in rows:
-        t.add_row(*(_cell(v) for v in row))
-    return t
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if hasattr(value, "__rich__") or hasattr(value, "__rich_console__"):
-        return value
-    return Text(str(value))
+    """A plain table (no borders). A column is its header, or ``(header, options)`` with
+    ``justify`` ("right" for numbers) and ``no_wrap``. Cells are text as given (``Styled`` for a
+    style); ``None`` is an empty cell."""
+    cols = [Column(c[0], **c[1]) if isinstance(c, tuple) else Column(c) for c in columns]
+    return Table(cols, rows, show_header=show_header)
 
 
 def print_table(*args: Any, **kwargs: Any) -> None:
-    console().print(table(*args, **kwargs))
+    con = console()
+    con.print_table(table(*args, **kwargs))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -87,8 +64,7 @@ RECENT_SHOWN = RECENT
 BAND_STYLES = {"alert": "bold red", "watch": "yellow", "ok": "green", "none": "dim"}
 
 
-@dataclass(frozen=True)
-class Glyphs:
+class Glyphs(NamedTuple):
     spark: str
     missing_spark: str
     #: Shown in a table cell for a missing number.
@@ -111,7 +87,7 @@ ASCII = Glyphs(
 )
 
 
-def glyphs(con: Console | None = None) -> Glyphs:
+def glyphs(con: Terminal | Any = None) -> Glyphs:
     """Unicode symbols when the output can encode them, else plain ASCII ones."""
     encoding = (con or console()).encoding or "ascii"
     try:
@@ -127,8 +103,8 @@ def band_label(band: str, g: Glyphs = UNICODE) -> str:
     return f"{symbol} {word}"
 
 
-def band_text(band: str, g: Glyphs = UNICODE) -> Text:
-    return Text(band_label(band, g), style=BAND_STYLES[band])
+def band_text(band: str, g: Glyphs = UNICODE) -> Styled:
+    return Styled(band_label(band, g), BAND_STYLES[band])
 
 
 def sparkline(
@@ -219,39 +195,16 @@ def _summary_table(columns: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Tab
     return table(columns, rows)
 
 
-def _fits(con: Console, t: Table, gap: int, wrap: bool) -> bool:
-    """Whether ``t`` fits the width with ``gap`` spaces between columns and no cell cut short:
-    every column on one line, or with ``wrap`` the last (the alerts) wrapped between words."""
-    from rich.cells import cell_len
-
-    def plain(value: Any) -> str:
-        return value.plain if isinstance(value, Text) else str(value)
-
-    widths = []
-    for column in t.columns:
-        texts = [plain(column.header), *(plain(c) for c in column._cells)]
-        widths.append(max(cell_len(x) for x in texts))
-    if t.columns and wrap:
-        last = t.columns[-1]
-        words = [w for c in [last.header, *last._cells] for w in plain(c).split()]
-        widths[-1] = max([cell_len(w) for w in words] or [0])
-    return sum(widths) + gap * (len(widths) - 1) <= con.width
-
-
-def _print_fitted(con: Console, *tables: Table) -> None:
+def _print_fitted(con: Terminal, *tables: Table) -> None:
     """Print the first of ``tables`` (each a more compact version of the one before) that fits
     the width: with two spaces between columns, else one, first without wrapping the last
     column, then wrapping it. Numbers are never cut short where it can be helped."""
     for t in tables:
         for wrap, gap in ((False, 2), (False, 1), (True, 2), (True, 1)):
-            if _fits(con, t, gap, wrap):
-                if gap == 1:
-                    t.padding = (0, 1, 0, 0)
-                con.print(t)
+            if t.fits(con.width, gap, wrap_last=wrap):
+                con.print_table(t, gap)
                 return
-    t = tables[-1]
-    t.padding = (0, 1, 0, 0)
-    con.print(t)
+    con.print_table(tables[-1], 1)
 
 
 def _thresholds_line(th: dict) -> str:
@@ -271,14 +224,9 @@ def _status_legend(g: Glyphs) -> str:
 def _reasons_table(rows: Sequence[Sequence[str]]) -> Table:
     """Alert reasons or comments: short columns (who, kind) and the words last, wrapping under
     themselves."""
-    t = Table(box=None, show_header=False, pad_edge=False)
     width = len(rows[0]) if rows else 1
-    for _ in range(width - 1):
-        t.add_column(no_wrap=True)
-    t.add_column()
-    for row in rows:
-        t.add_row(*(_cell(v) for v in row))
-    return t
+    columns: list[Any] = [("", {"no_wrap": True})] * (width - 1) + [""]
+    return table(columns, rows, show_header=False)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -439,7 +387,7 @@ def print_client_summary(
     *,
     items: bool = False,
     comments: bool = False,
-    con: Console | None = None,
+    con: Terminal | None = None,
     limit: int | None = None,
 ) -> None:
     """Print ``summary CLIENT`` from ``report.client_json`` (with ``items`` / ``comments`` when
@@ -464,15 +412,15 @@ def print_client_summary(
             sc = definition.scale
             described.append(f"{iid} ({definition.title}, {sc.min}-{sc.max})")
     con.print(
-        Text(
+        Styled(
             f"{data['client']}: {_plural(len(sessions), 'session')}, {min(dates)} to "
             f"{max(dates)}; {'instruments' if several else 'instrument'} {', '.join(described)}"
         )
     )
-    con.print(Text(_thresholds_line(data["thresholds"]), style="dim"))
+    con.print(Styled(_thresholds_line(data["thresholds"]), style="dim"))
     if hidden:
         con.print(
-            Text(
+            Styled(
                 f"Showing the last {limit} of {len(sessions)} sessions; --all shows every one."
             )
         )
@@ -483,27 +431,27 @@ def print_client_summary(
         client_sessions_table(data, definitions, g, short=True),
     )
     con.print()
-    con.print(Text(_status_legend(g)))
+    con.print(Styled(_status_legend(g)))
     reasons = _client_reasons(data)
     if reasons:
         con.print()
-        con.print(Text("Alerts", style="bold"))
+        con.print(Styled("Alerts", style="bold"))
         con.print(_reasons_table(reasons))
     if items:
         for title, t in item_tables(data, definitions, con.width, g):
             con.print()
-            con.print(Text(title, style="bold"))
-            con.print(t)
+            con.print(Styled(title, style="bold"))
+            _print_fitted(con, t)
         con.print()
         con.print(
-            Text(
+            Styled(
                 "Answers as the client gave them; s = skipped; (r) = reverse-worded, scored "
                 "min + max - answer."
             )
         )
     if comments:
         con.print()
-        con.print(Text("Comments", style="bold"))
+        con.print(Styled("Comments", style="bold"))
         said = [s for s in data["sessions"] if s.get("comment")]
         if said:
             con.print(
@@ -513,7 +461,7 @@ def print_client_summary(
                 )
             )
         else:
-            con.print(Text("No comments."))
+            con.print(Styled("No comments."))
     if several:
         parts = [
             f"{iid} (sessions {_ranges(data['trends'][iid]['sessions'])})"
@@ -521,7 +469,7 @@ def print_client_summary(
         ]
         con.print()
         con.print(
-            Text(
+            Styled(
                 "Trends and reliable change are per instrument, as scores of different "
                 f"instruments do not compare: {', '.join(parts)}."
             )
@@ -529,12 +477,12 @@ def print_client_summary(
     for iid in data["instruments"]:
         trend = data["trends"][iid]
         con.print()
-        con.print(Text(f"Trend, {iid} (sessions {_ranges(trend['sessions'])})", style="bold"))
+        con.print(Styled(f"Trend, {iid} (sessions {_ranges(trend['sessions'])})", style="bold"))
         _print_fitted(con, trend_table(trend, definitions.get(iid), g))
-        con.print(Text(rc_line(iid, data["reliable_changes"][iid], notes.get(iid, "none"))))
+        con.print(Styled(rc_line(iid, data["reliable_changes"][iid], notes.get(iid, "none"))))
     con.print()
     con.print(
-        Text(
+        Styled(
             "Sparklines: one block per session, from the middle of the scale (or lower) to the "
             f"top; {g.missing_spark} = no score. A change is the difference of the numbers shown."
         )
@@ -576,7 +524,7 @@ def print_caseload(
     *,
     limit: int | None,
     filters: str = "",
-    con: Console | None = None,
+    con: Terminal | None = None,
 ) -> None:
     """Print ``summary`` (no client) from ``report.caseload_json`` rows: at most ``limit`` rows
     (``None``: all), saying how many were left out."""
@@ -584,22 +532,22 @@ def print_caseload(
     g = glyphs(con)
     shown_rows = list(rows if limit is None else rows[:limit])
     con.print(
-        Text(f"Caseload{filters}: {_plural(len(rows), 'client')}, who needs attention first")
+        Styled(f"Caseload{filters}: {_plural(len(rows), 'client')}, who needs attention first")
     )
     con.print(
-        Text(
+        Styled(
             "Order: the latest session's alerts (reliable worsening, drop, low, item, none), "
             "then lowest % max.",
             style="dim",
         )
     )
-    con.print(Text(_thresholds_line(thresholds), style="dim"))
+    con.print(Styled(_thresholds_line(thresholds), style="dim"))
     con.print()
     _print_fitted(con, caseload_table(shown_rows, g))
     con.print()
-    con.print(Text(_status_legend(g)))
+    con.print(Styled(_status_legend(g)))
     con.print(
-        Text(
+        Styled(
             f"Last {RECENT_SHOWN}: % max of the latest instrument's last sessions, from 50 (or "
             f"lower) to 100; {g.missing_spark} = no score."
         )
@@ -611,23 +559,23 @@ def print_caseload(
             reasons.append((who if i == 0 else "", reason))
     if reasons:
         con.print()
-        con.print(Text("Alerts on the latest session", style="bold"))
+        con.print(Styled("Alerts on the latest session", style="bold"))
         con.print(_reasons_table(reasons))
     if len(shown_rows) < len(rows):
         con.print()
         con.print(
-            Text(
+            Styled(
                 f"Showing {len(shown_rows)} of {len(rows)} clients, those who need attention "
                 "first; --all lists every client, --json prints them all."
             )
         )
 
 
-def print_months(rows: Sequence[dict], filters: str = "", con: Console | None = None) -> None:
+def print_months(rows: Sequence[dict], filters: str = "", con: Terminal | None = None) -> None:
     """Print ``summary --by month`` from ``report.months_json`` rows."""
     con = con or console()
     g = glyphs(con)
-    con.print(Text(f"Sessions by month{filters}: mean % max across all clients, and alerts"))
+    con.print(Styled(f"Sessions by month{filters}: mean % max across all clients, and alerts"))
     con.print()
     out = []
     for r in rows:
@@ -651,7 +599,7 @@ def print_months(rows: Sequence[dict], filters: str = "", con: Console | None = 
     )
     con.print()
     con.print(
-        Text(
+        Styled(
             "Mean % max: the mean of the % max of every session that month that has one (each "
             "session counts once). With alerts: sessions with at least one alert of any kind."
         )

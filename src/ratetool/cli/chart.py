@@ -88,7 +88,7 @@ def chart(
     con = console()
     if width is None:
         width = max(MIN_WIDTH, min(con.width, MAX_DEFAULT_WIDTH))
-    colour = con.color_system is not None and not con.no_color
+    colour = con.colour
     low_line = percent_on_scale(definition, thresholds.low)
     shown_values = [v for _, values in series for v in values if v is not None]
     bottom, top = spark_range("overall", definition)
@@ -121,7 +121,7 @@ def chart(
 
 def _write(text: str, colour: bool) -> None:
     """Write ``text`` even where the output cannot encode every box character. Colour codes are
-    kept exactly when rich's rules allow colour (``FORCE_COLOR`` included)."""
+    kept exactly when the rules of ``ratetool.term`` allow colour (``FORCE_COLOR`` included)."""
     import sys
 
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
