@@ -760,8 +760,7 @@ class Listing(NamedTuple):
     error: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """One custom file as found in the folder, usable or not."""
 
     path: Path
