@@ -10,6 +10,7 @@ import json
 import os
 import re
 import stat
+import zlib
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -589,6 +590,50 @@ def test_an_index_that_lies_cannot_hide_a_rating(cli_store: CsvStore, data_dir: 
     assert fixed is not None and fixed.clients == real.clients
 
 
+def test_read_client_parses_only_its_own_line_of_the_index(cli_store: CsvStore, data_dir: Path):
+    """``read_client`` reads one client's line of the index, with every check the whole index
+    gets (its checksum, the facts line); a line given twice makes the index unusable."""
+    from ratetool.store.csv_store import _Index
+
+    for client in (CLIENT, "C-020", CLIENT, "C-0201"):
+        assert cli("rate", client, "--answers", "8,9,7,10", "--yes").exit_code == 0
+    raw = index_file(data_dir).read_bytes()
+    whole = _Index.from_bytes(raw)
+    assert whole is not None and len(whole.clients) == 3
+    for client in (CLIENT, "C-020", "C-0201"):
+        one = _Index.from_bytes(raw, client)
+        assert one == replace(whole, clients={client: whole.clients[client]})
+    none = _Index.from_bytes(raw, "C-999")
+    assert none == replace(whole, clients={})
+    for garbage in (b"", b"junk", raw[:-7], raw.replace(b"C-014", b"C-999")):
+        assert _Index.from_bytes(garbage, CLIENT) is None
+    twice = replace(whole, clients={**whole.clients, "C-0201": whole.clients["C-020"]}).to_bytes()
+    twice = twice.replace(b"C-0201\t", b"C-020\t")  # written by hand: the checksum still holds
+    first, _, body = twice.partition(b"\n")
+    twice = first[:-8] + f"{zlib.crc32(body):08x}".encode() + b"\n" + body
+    assert _Index.from_bytes(twice, "C-020") is None
+    index_file(data_dir).write_bytes(twice)
+    assert [r.session for r in cli_store.read_client("C-020").ratings] == [1]
+    assert _Index.from_bytes(index_file(data_dir).read_bytes()) == whole  # rebuilt
+
+
+def test_a_grown_file_read_for_one_client_updates_the_whole_index(
+    cli_store: CsvStore, data_dir: Path
+):
+    """Reading one client when the file grew brings the index up to date for every client."""
+    for client in (CLIENT, "C-020"):
+        assert cli("rate", client, "--answers", "8,9,7,10", "--yes").exit_code == 0
+    index_before = index_file(data_dir).read_bytes()
+    assert cli("rate", "C-030", "--answers", "8,9,7,10", "--yes").exit_code == 0
+    index_file(data_dir).write_bytes(index_before)  # as if another program had appended
+    assert [r.session for r in CsvStore(data_dir).read_client(CLIENT).ratings] == [1]
+    from ratetool.store.csv_store import _Index
+
+    index = _Index.from_bytes(index_file(data_dir).read_bytes())
+    assert index is not None and sorted(index.clients) == [CLIENT, "C-020", "C-030"]
+    assert index.size == cli_store.path.stat().st_size
+
+
 def test_no_index_is_written_for_a_file_with_problems(store: CsvStore, data_dir: Path):
     store.add([make_rating(CLIENT, 0), make_rating(CLIENT, 1)])
     index_file(data_dir).unlink()
@@ -640,11 +685,11 @@ def test_a_torn_tail_seen_without_the_lock_is_looked_at_again_under_it(store: Cs
     real = CsvStore._view_once
     calls: list[int] = []
 
-    def watch(self, *, full):
+    def watch(self, **how):
         calls.append(self._held)
         if self._held:  # ...and has finished by the time this process holds the lock
             self.path.write_bytes(complete)
-        return real(self, full=full)
+        return real(self, **how)
 
     monkeypatch.setattr(CsvStore, "_view_once", watch)
     result = store.read_client(CLIENT)

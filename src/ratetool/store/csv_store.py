@@ -806,20 +806,29 @@ class _Index:
         return f"{_INDEX_MAGIC} {INDEX_VERSION} {zlib.crc32(body):08x}\n".encode() + body
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> _Index | None:
-        """The index, or ``None`` if it is not one this ratetool wrote, intact."""
-        first, _, body = raw.partition(b"\n")
-        parts = first.decode("ascii", "replace").rsplit(" ", 2)
+    def from_bytes(cls, raw: bytes, client: str | None = None) -> _Index | None:
+        """The index, or ``None`` if it is not one this ratetool wrote, intact.
+
+        With ``client``, ``clients`` holds only that client's line (none if it has none), which
+        is all ``read_client`` needs: parsing the lines of thousands of clients would cost more
+        than the rest of its work. Such an index is for reading that client, nothing else."""
+        first_end = raw.find(b"\n")
+        if first_end < 0:
+            return None
+        parts = raw[:first_end].decode("ascii", "replace").rsplit(" ", 2)
         if len(parts) != 3 or parts[0] != _INDEX_MAGIC or parts[1] != str(INDEX_VERSION):
             return None
+        body = memoryview(raw)[first_end + 1 :]
         if parts[2] != f"{zlib.crc32(body):08x}":
             return None
         try:
-            text = body.decode("utf-8")
-            meta_line, _, rest = text.partition("\n")
-            doc = json.loads(meta_line)
+            if client is None:
+                lines = str(body, "utf-8").split("\n")
+            else:
+                lines = _lines_of_client(raw, first_end, client)
+            doc = json.loads(lines[0])
             clients: dict[str, list] = {}
-            for line in rest.split("\n")[:-1]:
+            for line in lines[1:-1]:
                 code, top, crc, spans = line.split("\t")
                 clients[code] = [int(top), spans, int(crc)]
             index = cls(
@@ -847,6 +856,25 @@ class _Index:
             and info.st_ctime_ns == self.ctime_ns
             and info.st_ino == self.ino
         )
+
+
+def _lines_of_client(raw: bytes, first_end: int, client: str) -> list[str]:
+    """The lines of an index body (after the checksum line, which ends at ``first_end``) as
+    ``split("\\n")`` gives them, keeping only the facts line and ``client``'s line. Raises
+    ``ValueError`` when that client has two lines, or a line is not UTF-8."""
+    meta_end = raw.find(b"\n", first_end + 1)
+    if meta_end < 0:
+        return [raw[first_end + 1 :].decode("utf-8")]
+    lines = [raw[first_end + 1 : meta_end].decode("utf-8")]
+    needle = f"\n{client}\t".encode("utf-8")
+    start = raw.find(needle, meta_end)
+    end = raw.find(b"\n", start + 1) if start >= 0 else -1
+    if end >= 0:  # a whole line (an unfinished last line is no line, as in split)
+        if raw.find(needle, end) >= 0:
+            raise ValueError(f"two lines for client {client}")
+        lines.append(raw[start + 1 : end].decode("utf-8"))
+    lines.append("")
+    return lines
 
 
 def _merge_clients(
@@ -886,7 +914,8 @@ class _View:
     size: int
     crc: int
     lines: int
-    #: Per client (see ``_Index.clients``); None when the file has problems.
+    #: Per client (see ``_Index.clients``; only one client's, when made for ``read_client``);
+    #: None when the file has problems.
     clients: dict[str, list] | None
     #: The whole file parsed, when it was.
     parsed: ParsedCsv | None = None
@@ -963,8 +992,9 @@ class CsvStore(Store):
             raise StoreError(f"{self.path}: cannot read ({exc.strerror}).") from None
         return parse_csv_bytes(self.path, data, spans=spans)
 
-    def _load_index(self) -> _Index | None:
-        """The index file, parsed (once per process while the file stays the same)."""
+    def _load_index(self, client: str | None = None) -> _Index | None:
+        """The index file, parsed (once per process while the file stays the same). With
+        ``client``, only that client's line, unless the whole index is parsed already."""
         try:
             with open(self.index_path, "rb") as fh:
                 info = os.fstat(fh.fileno())
@@ -974,8 +1004,9 @@ class CsvStore(Store):
                 raw = fh.read()
         except OSError:
             return None
-        index = _Index.from_bytes(raw)
-        self._index_memo = (key, index)
+        index = _Index.from_bytes(raw, client)
+        if client is None:
+            self._index_memo = (key, index)
         return index
 
     def _write_index(self, index: _Index) -> None:
@@ -1003,24 +1034,25 @@ class CsvStore(Store):
             except OSError:
                 pass
 
-    def _view(self, *, full: bool = False) -> _View:
+    def _view(self, *, full: bool = False, client: str | None = None) -> _View:
         """The file's state, through the index when it provably describes the file.
 
-        With ``full`` the whole file is parsed (its ratings are in ``view.parsed``). A torn tail
-        seen without the lock may be another ratetool's append in progress, so it is looked at
-        again under the lock before it is reported.
+        With ``full`` the whole file is parsed (its ratings are in ``view.parsed``). With
+        ``client``, ``view.clients`` may hold that client's entry alone (for ``read_client``).
+        A torn tail seen without the lock may be another ratetool's append in progress, so it is
+        looked at again under the lock before it is reported.
         """
-        view = self._view_once(full=full)
+        view = self._view_once(full=full, client=client)
         if self._held == 0 and any(p.kind == "torn" for p in view.problems):
             try:
                 with self.lock():
-                    view = self._view_once(full=full)
+                    view = self._view_once(full=full, client=client)
             except (StoreError, OSError):
                 pass  # cannot lock (a read-only folder, or busy): report what was seen
         return view
 
-    def _view_once(self, *, full: bool) -> _View:
-        index = None if full else self._load_index()
+    def _view_once(self, *, full: bool, client: str | None = None) -> _View:
+        index = None if full else self._load_index(client)
         try:
             fh = open(self.path, "rb")
         except FileNotFoundError:
@@ -1033,6 +1065,8 @@ class CsvStore(Store):
                 header = Header(index.columns)
                 return _View([], header, index.size, index.crc, index.lines, index.clients)
             data = fh.read()
+        if index is not None and client is not None:
+            index = self._load_index()  # the file changed: the whole index is brought up to date
         if index is not None and 0 < index.size <= len(data):
             crc = zlib.crc32(memoryview(data)[: index.size])
             if crc == index.crc:  # the indexed bytes are unchanged: parse only what follows
@@ -1097,7 +1131,7 @@ class CsvStore(Store):
             if grouped is not None:
                 by_client, problems = grouped
                 return ReadResult(list(by_client.get(client, ())), list(problems))
-        view = self._view()
+        view = self._view(client=client)
         if view.parsed is None and view.clients is not None:
             entry = view.clients.get(client)
             if not entry:
