@@ -358,8 +358,7 @@ def smallest_reliable_change(norms: Norms) -> float:
     return RC_CRITICAL * _s_diff(norms)
 
 
-@dataclass(frozen=True, slots=True)
-class ReliableChange:
+class ReliableChange(NamedTuple):
     """A client's reliable change on one instrument, first vs latest session with a total."""
 
     instrument: str
@@ -402,8 +401,7 @@ class Thresholds:
             )
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(NamedTuple):
     """A reason to look at a session: ``kind`` is one of ``ALERT_KINDS``, ``reason`` plain words."""
 
     kind: str

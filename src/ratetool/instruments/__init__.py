@@ -1,10 +1,11 @@
 """Instruments: the questionnaire model.
 
 An instrument is plain data in a TOML file (see ``checkin.toml`` beside this module and the README,
-"Instruments"). This module holds the model (frozen dataclasses), the loader and validator that turn
-a TOML file into an ``Instrument`` or raise ``InstrumentError`` naming the file, key or item and the
-problem, and the registry that finds instruments by id: custom files in ``<config dir>/instruments/``
-and the built-ins shipped as package data.
+"Instruments"). This module holds the model (immutable: ``Instrument`` is a frozen dataclass, its
+parts are named tuples, which are cheaper to create when ratetool starts), the loader and
+validator that turn a TOML file into an ``Instrument`` or raise ``InstrumentError`` naming the file,
+key or item and the problem, and the registry that finds instruments by id: custom files in
+``<config dir>/instruments/`` and the built-ins shipped as package data.
 
 Nothing here imports Typer or rich, and nothing is read until a function is called.
 
@@ -33,8 +34,7 @@ from typing import Any, NamedTuple
 from ratetool.errors import AnswerError, InstrumentError
 
 
-@dataclass(frozen=True, slots=True)
-class Scale:
+class Scale(NamedTuple):
     """Whole-number answers from ``min`` to ``max`` (inclusive), with words for the ends."""
 
     min: int
@@ -47,24 +47,21 @@ class Scale:
         return self.min <= value <= self.max
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     id: str
     dimension: str
     text: str
     reverse: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Norms:
+class Norms(NamedTuple):
     """Standard deviation and reliability of the *total* score, for reliable change."""
 
     sd: float
     reliability: float
 
 
-@dataclass(frozen=True, slots=True)
-class Dimension:
+class Dimension(NamedTuple):
     id: str
     label: str
 

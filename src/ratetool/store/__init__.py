@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ratetool.errors import DamagedFileError, LockTimeoutError, StoreError
 
@@ -38,8 +38,7 @@ LOCK_TIMEOUT_SECONDS = 30.0
 Resolver = Callable[[str, int], "Instrument | None"]
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something wrong in the data folder, with where it is and what to do."""
 
     path: Path
@@ -70,8 +69,7 @@ class ReadResult:
         self.problems.extend(other.problems)
 
 
-@dataclass(frozen=True)
-class AddResult:
+class AddResult(NamedTuple):
     added: list[Rating]
     skipped_existing: list[Rating]
     files: list[Path]
