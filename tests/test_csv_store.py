@@ -11,7 +11,6 @@ import os
 import re
 import stat
 import zlib
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -572,7 +571,7 @@ def test_an_index_that_lies_cannot_hide_a_rating(cli_store: CsvStore, data_dir: 
     index = index_file(data_dir)
     real = _Index.from_bytes(index.read_bytes())
     assert real is not None
-    lying = replace(real, clients={CLIENT: real.clients["C-020"], "C-020": real.clients[CLIENT]})
+    lying = real._replace(clients={CLIENT: real.clients["C-020"], "C-020": real.clients[CLIENT]})
     index.write_bytes(lying.to_bytes())
     assert [r.session for r in cli_store.read_client(CLIENT).ratings] == [1, 2]
     assert [r.session for r in cli_store.read_client("C-020").ratings] == [1]
@@ -602,12 +601,12 @@ def test_read_client_parses_only_its_own_line_of_the_index(cli_store: CsvStore, 
     assert whole is not None and len(whole.clients) == 3
     for client in (CLIENT, "C-020", "C-0201"):
         one = _Index.from_bytes(raw, client)
-        assert one == replace(whole, clients={client: whole.clients[client]})
+        assert one == whole._replace(clients={client: whole.clients[client]})
     none = _Index.from_bytes(raw, "C-999")
-    assert none == replace(whole, clients={})
+    assert none == whole._replace(clients={})
     for garbage in (b"", b"junk", raw[:-7], raw.replace(b"C-014", b"C-999")):
         assert _Index.from_bytes(garbage, CLIENT) is None
-    twice = replace(whole, clients={**whole.clients, "C-0201": whole.clients["C-020"]}).to_bytes()
+    twice = whole._replace(clients={**whole.clients, "C-0201": whole.clients["C-020"]}).to_bytes()
     twice = twice.replace(b"C-0201\t", b"C-020\t")  # written by hand: the checksum still holds
     first, _, body = twice.partition(b"\n")
     twice = first[:-8] + f"{zlib.crc32(body):08x}".encode() + b"\n" + body

@@ -83,7 +83,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import accumulate, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ratetool.csvformat import COMMENT_COLUMN, FIXED_COLUMNS, escape_text, is_reserved
 from ratetool.errors import FormatTooNewError, StoreError
@@ -771,8 +771,7 @@ def _reads_back(rating: Rating, got: Rating) -> bool:
 # The index
 
 
-@dataclass
-class _Index:
+class _Index(NamedTuple):
     size: int
     crc: int
     mtime_ns: int
@@ -905,8 +904,7 @@ def _spans_of(entry: list) -> list[int]:
     return [int(n) for n in entry[1].split()]
 
 
-@dataclass
-class _View:
+class _View(NamedTuple):
     """What a read found, through the index or by parsing the whole file."""
 
     problems: list[Problem]
