@@ -914,6 +914,68 @@ def test_round_score_within_half_a_unit(x: float, places: int) -> None:
     assert abs(round_score(x, places) - x) <= 0.5 * 10**-places + 1e-9
 
 
+def _both_roundings(x: float, places: int) -> tuple[object, object]:
+    """``round_score``'s whole-number rounding and its definition with ``decimal``: each result,
+    or the type of what each raised."""
+    from ratetool.scoring import _round_decimal, _round_with_decimal
+
+    outcomes = []
+    for rule in (_round_decimal.__wrapped__, _round_with_decimal):
+        try:
+            outcomes.append(rule(x, places))
+        except Exception as exc:  # noqa: BLE001 - compared, not hidden
+            outcomes.append(type(exc))
+    return outcomes[0], outcomes[1]
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        2.675, -2.915, 0.125, 92.45, 61.24999999999999, -0.001, 0.0, -0.0, 1.005, 0.5, 1.5, -0.5,
+        5e-10, 4.9e-10, 1.5e-9, -1.5e-9, 4.9999999995, 0.0499999999949, 9.9999999995, 1e-9,
+        1e16, 1.2345678901234567e20, 9.99e50, 9.999999999999999e50, 1e51, -1e51, 5e-324,
+        1.7976931348623157e308, 123456789.123456789, 0.045, 0.055, 99.95, 100.05, 1 / 3, 2 / 3,
+    ],
+)
+@pytest.mark.parametrize("places", [0, 1, 2, 3, 9, 10, -1, -2])
+def test_rounding_with_whole_numbers_equals_the_decimal_rule(x: float, places: int) -> None:
+    fast, defined = _both_roundings(x, places)
+    assert fast == defined
+    assert str(fast) != "-0.0"
+
+
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.builds(lambda n, k: n / 10**k, st.integers(-(10**12), 10**12), st.integers(0, 12)),
+        st.builds(
+            lambda n, k, d: float(f"{n}.{'0' * k}5") + d,
+            st.integers(-(10**6), 10**6),
+            st.integers(0, 10),
+            st.sampled_from([0.0, 1e-12, -1e-12, 1e-10, -1e-10]),
+        ),
+    ),
+    st.integers(-1, 10),
+)
+def test_rounding_with_whole_numbers_equals_the_decimal_rule_everywhere(
+    x: float, places: int
+) -> None:
+    fast, defined = _both_roundings(x, places)
+    assert fast == defined
+
+
+def test_rounding_does_not_import_decimal() -> None:
+    """The rule is exact in whole numbers; ``decimal`` (slow to import) is only the fallback."""
+    code = (
+        "import sys, ratetool.scoring as s; "
+        "shown = [s.round_score(x, p) for x in (2.675, -2.915, 61.24999999999999) for p in (0, 1, 2)]; "
+        "print('decimal' in sys.modules, shown[-1])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "61.25"]
+
+
 def test_scoring_is_pure() -> None:
     inst = checkin(norms=PUBLISHED_NORMS)
     ratings = [rating(1, answers_for_total(37)), rating(2, answers_for_total(36))]

@@ -90,7 +90,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import NamedTuple
 
 from ratetool.errors import AnswerError
@@ -148,8 +147,10 @@ PLACES: Mapping[str, int] = {
 #: Keys a trend can be asked for besides a dimension id.
 _SCORE_KEYS = ("overall", "pomp", "total")
 
-_NOISE = Decimal("1e-9")
-_DECIMAL_CONTEXT = Context(prec=60, rounding=ROUND_HALF_UP)
+#: Floating-point noise is removed at this many decimals (1e-9) before rounding to show.
+_NOISE_PLACES = 9
+#: Digits of the ``decimal`` context the rounding rule is defined with.
+_DECIMAL_PRECISION = 60
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,8 +181,38 @@ def round_score(x: float | None, places: int = 2) -> float | None:
 def _round_decimal(value: float, places: int) -> float:
     # Scores come from whole-number answers, so the same few values recur across thousands of
     # sessions: the cache makes the exact decimal rounding cheap.
-    with localcontext(_DECIMAL_CONTEXT):
-        cleaned = Decimal(repr(value)).quantize(_NOISE)
+    #
+    # The decimal number is ``repr(value)`` (the shortest one that reads back as ``value``),
+    # worked on exactly as whole numbers: ``abs(value) == digits * 10**exponent``. This gives what
+    # ``_round_with_decimal`` gives (the tests compare the two), without importing ``decimal``
+    # when ratetool starts; that one handles what the whole numbers here do not.
+    if not 0 <= places <= _NOISE_PLACES:
+        return _round_with_decimal(value, places)
+    mantissa, _, power = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits, exponent = int(whole + fraction), int(power or 0) - len(fraction)
+    if exponent >= -_NOISE_PLACES:
+        nanos = digits * 10 ** (exponent + _NOISE_PLACES)
+    else:
+        nanos = _half_up(digits, -_NOISE_PLACES - exponent)  # noise below 1e-9 removed
+    if nanos >= 10**_DECIMAL_PRECISION:
+        return _round_with_decimal(value, places)  # beyond the precision: Decimal says so
+    shown = float(f"{_half_up(nanos, _NOISE_PLACES - places)}e{-places}")
+    return (-shown if value < 0 else shown) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _half_up(n: int, places: int) -> int:
+    """``n / 10**places`` rounded half away from zero, for ``n >= 0``."""
+    quotient, remainder = divmod(n, 10**places)
+    return quotient + (2 * remainder >= 10**places)
+
+
+def _round_with_decimal(value: float, places: int) -> float:
+    """The rounding rule written with ``decimal``: the definition ``_round_decimal`` follows."""
+    from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+    with localcontext(Context(prec=_DECIMAL_PRECISION, rounding=ROUND_HALF_UP)):
+        cleaned = Decimal(repr(value)).quantize(Decimal(1).scaleb(-_NOISE_PLACES))
         rounded = cleaned.quantize(Decimal(1).scaleb(-places))
     return float(rounded) + 0.0  # + 0.0 turns -0.0 into 0.0
 
