@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from ratetool.instruments import Instrument
 from ratetool.model import Rating
@@ -121,8 +121,7 @@ def band_of(alerts: Sequence[Alert], change: ReliableChange | None, scored: bool
 # One client
 
 
-@dataclass(frozen=True)
-class ClientReport:
+class ClientReport(NamedTuple):
     """A scored client with what presenters need besides numbers."""
 
     scores: ClientScores

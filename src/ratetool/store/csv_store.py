@@ -127,8 +127,7 @@ _GROUP_AFTER = 8
 # The header
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """The columns of a ``ratings.csv`` and where each one is."""
 
     columns: tuple[str, ...]
