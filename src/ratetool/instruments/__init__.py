@@ -157,8 +157,9 @@ _SYNTAX_HINT = (
 #: Quotes that word processors and "smart" editors type instead of the straight ones TOML needs.
 _CURLY_QUOTES = "\u201c\u201d\u201e\u2018\u2019"
 
-_INTEGER_ANSWER_RE = re.compile(r"[+-]?[0-9]+")
-_DECIMAL_ANSWER_RE = re.compile(r"[+-]?(?:[0-9]+[.,][0-9]*|[.,][0-9]+)")
+#: Typed answers (patterns, compiled by ``re`` on first use: only typing and errors need them).
+_INTEGER_ANSWER = r"[+-]?[0-9]+"
+_DECIMAL_ANSWER = r"[+-]?(?:[0-9]+[.,][0-9]*|[.,][0-9]+)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ class _Checker:
         if _is_int(value):
             return value  # type: ignore[return-value]
         problem = f"{what} must be a whole number such as {example}, not {_describe(value)}"
-        if isinstance(value, str) and _INTEGER_ANSWER_RE.fullmatch(value.strip()):
+        if isinstance(value, str) and re.fullmatch(_INTEGER_ANSWER, value.strip()):
             problem += " (remove the quotes)"
         self.add(problem)
         return None
@@ -1056,9 +1057,9 @@ def check_answer(instrument: Instrument, item_id: str, raw: str | int) -> int:
         text = raw.strip()
         if not text:
             raise AnswerError(f"{item_id}: no answer given; {give}.")
-        if _INTEGER_ANSWER_RE.fullmatch(text):
+        if re.fullmatch(_INTEGER_ANSWER, text):
             value = int(text)
-        elif _DECIMAL_ANSWER_RE.fullmatch(text):
+        elif re.fullmatch(_DECIMAL_ANSWER, text):
             raise AnswerError(f"{item_id}: {_shorten(text, 20)} is not a whole number; {give}.")
         else:
             raise AnswerError(f"{item_id}: {_shorten(text, 20)!r} is not a number; {give}.")

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 _STRING = re.compile(r'"((?:[^"\\\x00-\x1f\x7f]|\\(?:[btnfr"\\]|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}))*)"')
-_ESCAPE = re.compile(r'\\(?:([btnfr"\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))')
+_ESCAPE = r'\\(?:([btnfr"\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))'  # rare: compiled on first use
 _SIMPLE = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 _INT = re.compile(r"0|[1-9][0-9]{0,17}")
 # What records.toml_datetime writes: date, "T", time to the second or microsecond, numeric offset.
@@ -46,7 +46,7 @@ def _string(text: str) -> str | None:
     if "\\" not in body:
         return body
     try:
-        return _ESCAPE.sub(_unescape_match, body)
+        return re.sub(_ESCAPE, _unescape_match, body)
     except ValueError:
         return None
 

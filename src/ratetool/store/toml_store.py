@@ -36,7 +36,8 @@ SUFFIX = ".toml"
 # ("[[sess", or a lone "[" at the very end) belongs to the torn block, never to the intact one.
 _BLOCK_START = re.compile(rb"^[ \t]*\[(?:\[|\Z)", re.MULTILINE)
 _SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
-_TOML_LINE = re.compile(r"\(at line (\d+), column (\d+)\)")
+# Patterns for problems only, compiled by ``re`` when first needed.
+_TOML_LINE = r"\(at line (\d+), column (\d+)\)"
 
 
 @dataclass
@@ -59,20 +60,20 @@ def _line_of(data: bytes, offset: int) -> int:
 
 
 def _toml_problem_line(message: str, first_line: int) -> tuple[int, str]:
-    match = _TOML_LINE.search(message)
+    match = re.search(_TOML_LINE, message)
     if not match:
         return first_line, message
     line = first_line + int(match.group(1)) - 1
-    return line, _TOML_LINE.sub("", message).strip().rstrip(".")
+    return line, re.sub(_TOML_LINE, "", message).strip().rstrip(".")
 
 
-_COMPLETE_END = re.compile(rb"^[ \t]*answers[ \t]*=[ \t]*\{.*\}[ \t]*\r?$")
+_COMPLETE_END = rb"^[ \t]*answers[ \t]*=[ \t]*\{.*\}[ \t]*\r?$"
 
 
 def _ends_complete(chunk: bytes) -> bool:
     """Whether a block's last non-blank line is a whole ``answers = { ... }`` line."""
     lines = [line for line in chunk.split(b"\n") if line.strip()]
-    return bool(lines) and _COMPLETE_END.match(lines[-1]) is not None
+    return bool(lines) and re.match(_COMPLETE_END, lines[-1]) is not None
 
 
 def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedFile:
