@@ -331,11 +331,14 @@ def _score_answers(instrument: Instrument, answers: Mapping[str, int]) -> Answer
         else:
             items[item.id] = None
 
+    of_dimension: dict[str, list[float | None]] = {d: [] for d in instrument.dimension_ids}
+    for item in instrument.items:  # one pass, not one per dimension
+        if item.dimension in of_dimension:
+            of_dimension[item.dimension].append(items[item.id])
     dimensions: dict[str, float | None] = {}
-    for dim_id in instrument.dimension_ids:
-        of_dim = instrument.items_of(dim_id)
-        answered = [s for s in (items[item.id] for item in of_dim) if s is not None]
-        if of_dim and answered and len(answered) * 2 >= len(of_dim):
+    for dim_id, scores in of_dimension.items():
+        answered = [s for s in scores if s is not None]
+        if answered and len(answered) * 2 >= len(scores):
             dimensions[dim_id] = _mean(answered)
         else:
             dimensions[dim_id] = None
