@@ -45,9 +45,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ratetool.errors import RatetoolError
 from ratetool.scoring import ALERT_KINDS, places_for, round_score
@@ -132,8 +130,7 @@ def is_computed(name: str) -> bool:
     return folded in SUMMARY_COLUMNS or folded.endswith(DIMENSION_SUFFIX)
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """The columns of one file: fixed, items, dimension scores, summary, comment."""
 
     items: tuple[str, ...]
