@@ -347,6 +347,16 @@ def test_toml_repair_after_truncation_keeps_every_byte(
         _repair_cycle_at(tmp_path / "cuts", full[:off], stored, complete)
 
 
+def test_toml_file_saved_with_a_byte_order_mark_reads(toml_store: Store):
+    """An editor that adds a byte-order mark before the header does not make the file damaged."""
+    rating = make_rating(CLIENT, 0)
+    toml_store.add([rating])
+    path = toml_store.file_for(CLIENT)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = toml_store.read_client(CLIENT)
+    assert result.problems == [] and [r.id for r in result.ratings] == [rating.id]
+
+
 def test_toml_file_layout_is_header_then_one_block_per_rating(toml_store: Store):
     rating = make_rating(
         CLIENT,

@@ -20,6 +20,7 @@ default. Config is the one file ratetool rewrites, always through ``fsutil.atomi
 from __future__ import annotations
 
 import re
+from codecs import BOM_UTF8
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def read_toml_file(path: Path, error_cls: type[Exception], what: str) -> dict[st
     except OSError as exc:
         raise error_cls(f"{path}: cannot read {what} ({exc.strerror}).") from None
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.removeprefix(BOM_UTF8).decode("utf-8")  # utf-8-sig, without its codec's import
     except UnicodeDecodeError as exc:
         raise error_cls(
             f"{path}: not UTF-8 text (byte {exc.start}); save the {what} as UTF-8."

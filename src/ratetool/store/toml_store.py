@@ -11,6 +11,7 @@ always looks like that); any other problem is *damaged* and must be fixed by han
 from __future__ import annotations
 
 import re
+from codecs import BOM_UTF8
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +93,7 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
     header_bytes = data[:header_end]
     header: dict[str, Any] | None = None
     try:
-        header = tomllib.loads(header_bytes.decode("utf-8-sig"))
+        header = tomllib.loads(header_bytes.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         line, msg = (
             _toml_problem_line(str(exc), 1)
