@@ -59,6 +59,9 @@ rows and the CRC-32 of those rows' bytes. It is used only when it provably descr
 - otherwise (shorter, edited, replaced), or when the index is missing, unreadable, of another
   version or fails its own checksum: the whole file is read and the index written again.
 
+``read_client`` checks the whole index's checksum but parses only the facts line and its own
+client's line (a client listed twice makes the index unusable, so the file is read).
+
 It is never the only copy of anything (every fact in it is derived from ``ratings.csv``), it is
 written only for a file without problems (so a torn or damaged file is always found by reading
 it), rows read through it are checked to be whole rows of the client asked for (else the whole
