@@ -82,3 +82,21 @@ def test_fast_reader_never_accepts_a_cut_block_tomllib_reads_differently(rating,
 )
 def test_fast_reader_steps_aside_for_anything_else(block: str) -> None:
     assert parse_block(block) is None
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=30))
+def test_a_quoted_value_reads_as_tomllib_reads_it_or_steps_aside(text: str) -> None:
+    """Any text between double quotes, escapes, quotes and control characters included: the fast
+    reader gives what tomllib gives, or steps aside (``None``); never anything else."""
+    from ratetool.store.fastblock import _string
+
+    quoted = f'"{text}"'
+    fast = _string(quoted)
+    try:
+        expected = tomllib.loads(f"v = {quoted}")["v"]
+    except tomllib.TOMLDecodeError:
+        assert fast is None
+    else:
+        assert fast in (None, expected)
+        if "\\" not in text and '"' not in text and text.isprintable():
+            assert fast == expected  # plain text never steps aside
