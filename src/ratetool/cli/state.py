@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,13 +14,23 @@ if TYPE_CHECKING:
     from ratetool.store import Store
 
 
-@dataclass
 class AppState:
-    data_dir_option: str | None = None
-    config_dir_option: str | None = None
-    debug: bool = False
-    _store: Store | None = field(default=None, repr=False)
-    _resolved: dict = field(default_factory=dict, repr=False)
+    """The options of one run, and what they lead to, each worked out when first needed.
+
+    A plain class: a dataclass would add nothing used here and cost a millisecond at start-up.
+    """
+
+    def __init__(
+        self,
+        data_dir_option: str | None = None,
+        config_dir_option: str | None = None,
+        debug: bool = False,
+    ) -> None:
+        self.data_dir_option = data_dir_option
+        self.config_dir_option = config_dir_option
+        self.debug = debug
+        self._store: Store | None = None
+        self._resolved: dict = {}
 
     @cached_property
     def data_dir(self) -> Path:
