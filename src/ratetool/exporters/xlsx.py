@@ -25,23 +25,32 @@ text even when the cell is edited.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from ratetool.csvformat import (
     ALERT_SEPARATOR,
+    ALERTS_COLUMN,
     DATE_COLUMN,
+    SCORE_COLUMNS,
     Layout,
     alerts_cell,
+    dimension_column,
     is_formula_like,
     rating_values,
     score_value,
-    score_values,
 )
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
-from ratetool.scoring import ClientScores, attention_order
+from ratetool.exporters.xlsx_sheetdata import (
+    CACHE,
+    MAX_ROWS,
+    CellStyles,
+    RowWriter,
+    splice,
+)
+from ratetool.scoring import ClientScores, SessionScore, attention_order
 
 INSTALL_HINT = (
     "XLSX export needs the optional XlsxWriter package. Install it with:\n"
@@ -109,15 +118,18 @@ def _table(
     n_rows: int,
     styles: _Styles,
 ) -> None:
-    """An Excel table over the header and ``n_rows`` rows, header frozen, columns sized."""
+    """An Excel table over the header and ``n_rows`` rows (at least one), header frozen, columns
+    sized."""
     columns = [
         {"header": h, **({"header_format": styles.text_as_typed} if is_formula_like(h) else {})}
         for h in header
     ]
-    ws.add_table(
+    status = ws.add_table(
         0, 0, max(n_rows, 1), len(header) - 1,
         {"name": name, "columns": columns, "style": "Table Style Medium 2"},
     )
+    if status != 0:  # pragma: no cover - the rows are checked before
+        raise RuntimeError(f"XlsxWriter refused the {name} table ({status})")
     ws.freeze_panes(1, 0)
     for col, h in enumerate(header):
         ws.set_column(col, col, _WIDTHS.get(h, max(len(h) + 4, 9)))
@@ -130,17 +142,97 @@ def ratings_header(layout: Layout) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def _ratings_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
+def _ratings_sheet(workbook: Any, data: ExportData, styles: _Styles) -> _RatingsPlan:
+    """The Ratings sheet as XlsxWriter makes it: header, table, frozen pane, column widths. The
+    table covers the header and one row for now; ``_ratings_rows`` writes the rows and
+    ``splice`` widens the table to them."""
     ws = workbook.add_worksheet(RATINGS_SHEET)
     layout = data.layout
     header = ratings_header(layout)
-    _table(ws, RATINGS_SHEET, header, len(data.sessions), styles)
-    for row, score in enumerate(data.sessions, start=1):
-        values: dict[str, object] = {**rating_values(score.rating), **score_values(score)}
-        values[DATE_COLUMN] = score.rating.rated_at.replace(tzinfo=None)
-        for col, column in enumerate(header):
-            places = 0 if column == DATE_COLUMN else layout.places(column)
-            _write(ws, row, col, values.get(column), places, styles)
+    _table(ws, RATINGS_SHEET, header, 1, styles)
+    places = [0 if column == DATE_COLUMN else layout.places(column) for column in header]
+    number_formats = [styles.number(p) for p in places]
+    for fmt in (styles.text_as_typed, styles.date, *number_formats):
+        CellStyles.reserve(fmt)
+    return _RatingsPlan(header, number_formats)
+
+
+class _RatingsPlan:
+    """The Ratings sheet's columns and the number format of each."""
+
+    def __init__(self, header: tuple[str, ...], number_formats: list[Any]) -> None:
+        self.header = header
+        self.number_formats = number_formats
+
+
+class _Shown(dict):  # type: ignore[type-arg]
+    """score -> ``score_value(score, key)``, worked out once per distinct score: scores come from
+    whole-number answers, so the same few recur on thousands of rows. Zero is not kept (``0.0``
+    and ``-0.0`` are one key)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def __missing__(self, value: float | None) -> float | int | None:
+        shown = score_value(value, self.key)
+        if value != 0:
+            if len(self) >= CACHE:
+                self.clear()
+            self[value] = shown
+        return shown
+
+
+class _ScoreValues:
+    """``csvformat.score_values`` (which defines the computed columns) with each distinct score
+    rounded once; ``tests/test_export.py`` checks the two agree."""
+
+    def __init__(self) -> None:
+        self.dimension_columns: dict[str, str] = {}
+        self.dimension = _Shown("dimension")
+        self.scores = [(key, _Shown(key)) for key in SCORE_COLUMNS]
+        self.alerts: dict[tuple[str, ...], str | None] = {}
+
+    def add_to(self, values: dict[str, object], score: SessionScore) -> None:
+        dimensions = score.dimensions
+        columns = self.dimension_columns
+        if len(columns) < len(dimensions) or not columns.keys() >= dimensions.keys():
+            columns.update((d, dimension_column(d)) for d in dimensions)
+        values.update(
+            zip(map(columns.__getitem__, dimensions), map(self.dimension.__getitem__,
+                                                          dimensions.values()))
+        )
+        for key, shown in self.scores:
+            values[key] = shown[getattr(score, key)]
+        if score.alerts:
+            kinds = tuple(a.kind for a in score.alerts)
+            cell = self.alerts.get(kinds)
+            if cell is None:
+                cell = self.alerts[kinds] = alerts_cell(kinds) or None
+            values[ALERTS_COLUMN] = cell
+        else:
+            values[ALERTS_COLUMN] = None
+
+
+def _ratings_rows(data: ExportData, plan: _RatingsPlan, styles: _Styles) -> Iterator[str]:
+    """One ``<row>`` per session from row 2 on, with the cells ``_write`` gives its values (text
+    as text, marked ``quote_prefix`` when formula-like; numbers with their column's places; the
+    date as a date; nothing for a missing value), as XML (``xlsx_sheetdata.RowWriter``)."""
+    header = plan.header
+    writer = RowWriter(
+        [CellStyles.of(fmt) for fmt in plan.number_formats],
+        date_columns=[header.index(DATE_COLUMN)],
+        date_style=CellStyles.of(styles.date),
+        marked=is_formula_like,
+        marked_style=CellStyles.of(styles.text_as_typed),
+    )
+    scores = _ScoreValues()
+    for row, score in enumerate(data.sessions, start=2):
+        rating = score.rating
+        values = rating_values(rating)
+        scores.add_to(values, score)  # type: ignore[arg-type]
+        values[DATE_COLUMN] = rating.rated_at.replace(tzinfo=None)  # the wall-clock time
+        yield writer.row(row, list(map(values.get, header)))
 
 
 def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
@@ -251,8 +343,15 @@ def to_xlsx(data: ExportData) -> bytes:
     """The workbook as bytes. Raises ``ExportError`` with the install command without XlsxWriter."""
     try:
         import xlsxwriter
+        from xlsxwriter.utility import xl_range
     except ImportError:
         raise ExportError(INSTALL_HINT) from None
+    if len(data.sessions) >= MAX_ROWS:
+        raise ExportError(
+            f"An XLSX sheet holds at most {MAX_ROWS - 1:,} ratings below its header; these are "
+            f"{len(data.sessions):,}. Export CSV instead (--format csv), or fewer ratings "
+            "(--client, --since, --until). Nothing was written."
+        )
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(
         buffer,
@@ -264,8 +363,18 @@ def to_xlsx(data: ExportData) -> bytes:
         },
     )
     styles = _Styles(workbook)
-    _ratings_sheet(workbook, data, styles)
+    plan = _ratings_sheet(workbook, data, styles)
     _summary_sheet(workbook, data, styles)
     _chart_sheet(workbook, data, styles)
     workbook.close()
-    return buffer.getvalue()
+    last_col = len(plan.header) - 1
+    n_rows = len(data.sessions)
+    return splice(
+        buffer.getvalue(),
+        RATINGS_SHEET,
+        _ratings_rows(data, plan, styles),
+        header_rows=1,
+        last_row=n_rows if n_rows else 0,
+        last_col=last_col,
+        table_range=(xl_range(0, 0, 1, last_col), xl_range(0, 0, max(n_rows, 1), last_col)),
+    )
