@@ -25,13 +25,15 @@ text even when the cell is edited.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from ratetool.csvformat import (
     ALERT_SEPARATOR,
     ALERTS_COLUMN,
+    COMMENT_COLUMN,
     DATE_COLUMN,
     SCORE_COLUMNS,
     Layout,
@@ -40,6 +42,7 @@ from ratetool.csvformat import (
     is_formula_like,
     rating_values,
     score_value,
+    score_values,
 )
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
@@ -47,7 +50,7 @@ from ratetool.exporters.xlsx_sheetdata import (
     CACHE,
     MAX_ROWS,
     CellStyles,
-    RowWriter,
+    SheetRows,
     splice,
 )
 from ratetool.scoring import ClientScores, SessionScore, attention_order
@@ -66,6 +69,8 @@ CHART_SHEET = "Chart"
 MAX_CHART_SERIES = 30
 #: First row (0-based) of the numbers below the chart.
 CHART_DATA_ROW = 28
+#: Ratings rows made (and handed to the zip) at a time.
+BATCH = 2_000
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "client",
@@ -166,9 +171,9 @@ class _RatingsPlan:
 
 
 class _Shown(dict):  # type: ignore[type-arg]
-    """score -> ``score_value(score, key)``, worked out once per distinct score: scores come from
-    whole-number answers, so the same few recur on thousands of rows. Zero is not kept (``0.0``
-    and ``-0.0`` are one key)."""
+    """score -> ``score_value(score, key)``, worked out once per distinct score (scores come from
+    whole-number answers, so the same few recur on thousands of rows). Zero is not kept: ``0.0``
+    and ``-0.0`` are one key."""
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -183,56 +188,101 @@ class _Shown(dict):  # type: ignore[type-arg]
         return shown
 
 
-class _ScoreValues:
-    """``csvformat.score_values`` (which defines the computed columns) with each distinct score
-    rounded once; ``tests/test_export.py`` checks the two agree."""
+class _AlertsCell(dict):  # type: ignore[type-arg]
+    """A session's alerts -> its ``alerts`` cell (``None`` for none), worked out once each."""
 
-    def __init__(self) -> None:
-        self.dimension_columns: dict[str, str] = {}
+    def __missing__(self, alerts: tuple[Any, ...]) -> str | None:
+        cell = alerts_cell(a.kind for a in alerts) or None
+        if len(self) >= CACHE:
+            self.clear()
+        self[alerts] = cell
+        return cell
+
+
+_RATING = attrgetter("rating")
+_RATED_AT = attrgetter("rated_at")
+_ANSWERS = attrgetter("answers")
+_DIMENSIONS = attrgetter("dimensions")
+_ALERTS = attrgetter("alerts")
+_WALL_CLOCK = methodcaller("replace", tzinfo=None)
+#: Columns that hold the rating's attribute of the same name (``rating_values``).
+_RATING_ATTRIBUTES = frozenset(
+    {"id", "client", "session", "instrument", "instrument_version", "practitioner",
+     COMMENT_COLUMN}
+)
+
+_Getter = Callable[[list[Any], Sequence[SessionScore]], Iterable[object]]
+
+
+class _RatingsColumns:
+    """The Ratings sheet's values, column by column for a run of sessions.
+
+    Row by row they are ``{**rating_values(rating), **score_values(score)}`` with the
+    wall-clock ``rated_at`` as ``date`` (``csvformat`` defines the columns; ``_row_values``
+    does exactly that, and ``tests/test_export.py`` checks the two agree). Here each known
+    column is read with C-level ``map``s over the sessions, each distinct score rounded once;
+    a column this does not know is read from ``_row_values``.
+    """
+
+    def __init__(self, layout: Layout, header: Sequence[str]) -> None:
         self.dimension = _Shown("dimension")
-        self.scores = [(key, _Shown(key)) for key in SCORE_COLUMNS]
-        self.alerts: dict[tuple[str, ...], str | None] = {}
+        self.scores = {key: _Shown(key) for key in SCORE_COLUMNS}
+        self.alerts = _AlertsCell()
+        dimensions = {dimension_column(d): d for d in layout.dimensions}
+        #: Columns read row by row through ``_row_values`` (none for ratetool's own layout).
+        self.slow: list[str] = []
+        self.getters = [self._getter(column, layout.items, dimensions) for column in header]
 
-    def add_to(self, values: dict[str, object], score: SessionScore) -> None:
-        dimensions = score.dimensions
-        columns = self.dimension_columns
-        if len(columns) < len(dimensions) or not columns.keys() >= dimensions.keys():
-            columns.update((d, dimension_column(d)) for d in dimensions)
-        values.update(
-            zip(map(columns.__getitem__, dimensions), map(self.dimension.__getitem__,
-                                                          dimensions.values()))
-        )
-        for key, shown in self.scores:
-            values[key] = shown[getattr(score, key)]
-        if score.alerts:
-            kinds = tuple(a.kind for a in score.alerts)
-            cell = self.alerts.get(kinds)
-            if cell is None:
-                cell = self.alerts[kinds] = alerts_cell(kinds) or None
-            values[ALERTS_COLUMN] = cell
-        else:
-            values[ALERTS_COLUMN] = None
+    def _getter(self, column: str, items: Sequence[str], dimensions: dict[str, str]) -> _Getter:
+        if column in _RATING_ATTRIBUTES:
+            attribute = attrgetter(column)
+            return lambda ratings, sessions: map(attribute, ratings)
+        if column == "rated_at":
+            return lambda ratings, sessions: map(datetime.isoformat, map(_RATED_AT, ratings))
+        if column == DATE_COLUMN:
+            return lambda ratings, sessions: map(_WALL_CLOCK, map(_RATED_AT, ratings))
+        if column in items:
+            answer = methodcaller("get", column)
+            return lambda ratings, sessions: map(answer, map(_ANSWERS, ratings))
+        if column in dimensions:
+            score = methodcaller("get", dimensions[column])
+            shown = self.dimension.__getitem__
+            return lambda ratings, sessions: map(shown, map(score, map(_DIMENSIONS, sessions)))
+        if column in self.scores:
+            value = attrgetter(column)
+            shown = self.scores[column].__getitem__
+            return lambda ratings, sessions: map(shown, map(value, sessions))
+        if column == ALERTS_COLUMN:
+            cell = self.alerts.__getitem__
+            return lambda ratings, sessions: map(cell, map(_ALERTS, sessions))
+        self.slow.append(column)
+        return lambda ratings, sessions: (_row_values(s).get(column) for s in sessions)
+
+    def of(self, sessions: Sequence[SessionScore]) -> list[list[object]]:
+        ratings = list(map(_RATING, sessions))
+        return [list(get(ratings, sessions)) for get in self.getters]
+
+
+def _row_values(score: SessionScore) -> dict[str, object]:
+    """One session's Ratings values by column, as ``csvformat`` defines them."""
+    values: dict[str, object] = {**rating_values(score.rating), **score_values(score)}
+    values[DATE_COLUMN] = score.rating.rated_at.replace(tzinfo=None)
+    return values
 
 
 def _ratings_rows(data: ExportData, plan: _RatingsPlan, styles: _Styles) -> Iterator[str]:
-    """One ``<row>`` per session from row 2 on, with the cells ``_write`` gives its values (text
-    as text, marked ``quote_prefix`` when formula-like; numbers with their column's places; the
-    date as a date; nothing for a missing value), as XML (``xlsx_sheetdata.RowWriter``)."""
-    header = plan.header
-    writer = RowWriter(
+    """The ``<row>`` elements of every session from row 2 on, ``BATCH`` rows at a time, with the
+    cells ``_write`` gives the values (``xlsx_sheetdata.SheetRows``)."""
+    rows = SheetRows(
         [CellStyles.of(fmt) for fmt in plan.number_formats],
-        date_columns=[header.index(DATE_COLUMN)],
         date_style=CellStyles.of(styles.date),
         marked=is_formula_like,
         marked_style=CellStyles.of(styles.text_as_typed),
     )
-    scores = _ScoreValues()
-    for row, score in enumerate(data.sessions, start=2):
-        rating = score.rating
-        values = rating_values(rating)
-        scores.add_to(values, score)  # type: ignore[arg-type]
-        values[DATE_COLUMN] = rating.rated_at.replace(tzinfo=None)  # the wall-clock time
-        yield writer.row(row, list(map(values.get, header)))
+    columns = _RatingsColumns(data.layout, plan.header)
+    sessions = data.sessions
+    for start in range(0, len(sessions), BATCH):
+        yield rows.rows(start + 2, columns.of(sessions[start:start + BATCH]))
 
 
 def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
@@ -275,18 +325,26 @@ def chart_series(
     """``(name, {session: pomp})`` per line, clients needing attention first, and how many lines
     there would be without the ``MAX_CHART_SERIES`` limit."""
     series: list[tuple[str, dict[int, float]]] = []
+    left_out = 0
     for cs in attention_order(list(clients)):
-        several = len(cs.instruments) > 1
-        for instrument_id in cs.instruments:
+        instruments = cs.instruments
+        several = len(instruments) > 1
+        for instrument_id in instruments:
+            sessions = cs.sessions_of(instrument_id)
+            if len(series) >= MAX_CHART_SERIES:
+                # Only counted: a line has a point for every session with a pomp (score_value
+                # is None exactly when the pomp is).
+                left_out += any(s.pomp is not None for s in sessions)
+                continue
             points: dict[int, float] = {}
-            for s in cs.sessions_of(instrument_id):
+            for s in sessions:
                 value = score_value(s.pomp, "pomp")
                 if value is not None:
                     points[s.session] = float(value)
             if points:
                 name = f"{cs.client} ({instrument_id})" if several else cs.client
                 series.append((name, points))
-    return series[:MAX_CHART_SERIES], len(series)
+    return series, len(series) + left_out
 
 
 def _chart_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
@@ -374,7 +432,7 @@ def to_xlsx(data: ExportData) -> bytes:
         RATINGS_SHEET,
         _ratings_rows(data, plan, styles),
         header_rows=1,
-        last_row=n_rows if n_rows else 0,
+        last_row=n_rows,
         last_col=last_col,
         table_range=(xl_range(0, 0, 1, last_col), xl_range(0, 0, max(n_rows, 1), last_col)),
     )

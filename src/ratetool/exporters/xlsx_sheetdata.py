@@ -40,7 +40,6 @@ in ``styles.xml`` even when no cell XlsxWriter writes uses it.
 from __future__ import annotations
 
 import math
-import operator
 import posixpath
 import queue
 import re
@@ -48,6 +47,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 from xml.etree import ElementTree
 
@@ -60,11 +60,8 @@ MAX_TEXT = 32_767
 #: A zip member written in a stream, without ZIP64 (which some Excel versions warn about), must
 #: stay below this many bytes.
 MAX_MEMBER = zipfile.ZIP64_LIMIT
-#: Rows joined into one write.
-BATCH = 2_000
-#: Texts (and row layouts) remembered before starting afresh: the same client code, instrument
-#: or practitioner recurs on thousands of rows.
-CACHE = 1 << 16
+#: Cells of a column remembered before starting afresh.
+CACHE = 1 << 13
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -145,16 +142,12 @@ def text_cell(ref: str, text: str, style: int | None = None) -> str:
     return f'<c r="{ref}"{text_tail(text, style)}'
 
 
-def number_cell(ref: str, number: int | float, style: int) -> str:
+def number_cell(ref: str, number: float, style: int) -> str:
     """``<c>`` of a number with its number-format style: ``<c r="C7" s="1"><v>8</v></c>``.
     Like XlsxWriter, refuses NaN and infinity (a cell cannot hold them)."""
-    _check_finite(number)
-    return f'<c r="{ref}" s="{style}"><v>{number:.16G}</v></c>'
-
-
-def _check_finite(number: float) -> None:
     if not math.isfinite(number):
         raise TypeError(f"cannot write {number} to a cell")
+    return f'<c r="{ref}" s="{style}"><v>{number:.16G}</v></c>'
 
 
 def excel_serial(when: datetime) -> float:
@@ -168,151 +161,114 @@ def excel_serial(when: datetime) -> float:
     return serial
 
 
-class _Texts(dict):  # type: ignore[type-arg]
-    """text -> its cell after the ``r`` attribute, made on first use."""
-
-    def __init__(self, style: int, marked: Callable[[str], bool]) -> None:
-        super().__init__()
-        self.style = style
-        self.marked = marked
-
-    def __missing__(self, text: str) -> str:
-        if len(self) >= CACHE:
-            self.clear()
-        tail = self[text] = text_tail(text, self.style if self.marked(text) else None)
-        return tail
+#: Stands for the row number in a cell made before its row is known. It cannot occur in a cell
+#: otherwise: text has its control characters escaped, and numbers and names have none.
+ROW = "\x00"
 
 
-class _Numbers(dict):  # type: ignore[type-arg]
-    """number -> its ``%.16G`` text (XlsxWriter's), made on first use.
+class ColumnCells(dict):  # type: ignore[type-arg]
+    """The cells of one column, by value, made on first use (a client code, an instrument, a
+    score recur on thousands of rows) with ``ROW`` for the row number; ``""`` for ``None``.
 
-    Numbers that compare equal write the same (``8`` and ``8.0`` both ``8``), except zero
-    (``-0.0`` writes ``-0``), which is therefore never kept. NaN and infinity are refused.
+    A value is written as ``ratetool.exporters.xlsx._write`` has XlsxWriter write it: text as
+    text (``marked_style`` where ``marked(text)``), a ``datetime`` as a date with
+    ``date_style`` (none before 1900), a whole or decimal number with ``number_style``;
+    anything else (``True``, NaN, a ``date``) is a ``TypeError``. Numbers that compare equal
+    write the same (``8`` and ``8.0`` both ``8``), except zero (``-0.0`` writes ``-0``), which is
+    therefore never kept; ``True`` equals 1, so ``SheetRows`` refuses it before it gets here.
     """
 
-    def __missing__(self, number: int | float) -> str:
-        _check_finite(number)
-        text = f"{number:.16G}"
-        if number:
+    def __init__(
+        self,
+        letter: str,
+        number_style: int,
+        *,
+        date_style: int,
+        marked: Callable[[str], bool],
+        marked_style: int,
+    ) -> None:
+        super().__init__()
+        self.ref = f"{letter}{ROW}"
+        self.number_style = number_style
+        self.date_style = date_style
+        self.marked = marked
+        self.marked_style = marked_style
+
+    def __missing__(self, value: Any) -> str:
+        keep = True
+        if value is None:
+            cell = ""
+        elif isinstance(value, str):
+            style = self.marked_style if self.marked(value) else None
+            cell = text_cell(self.ref, value, style)
+        elif isinstance(value, datetime):
+            if value.tzinfo is not None:
+                raise TypeError("Excel has no time zones: give the wall-clock time (tzinfo=None)")
+            if value.year < 1900:  # Excel has no dates before 1900
+                cell = ""
+            else:
+                cell = number_cell(self.ref, excel_serial(value), self.date_style)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            cell = number_cell(self.ref, value, self.number_style)
+            keep = value != 0
+        else:
+            raise TypeError(f"cannot write {type(value).__name__} to a cell")
+        if keep:
             if len(self) >= CACHE:
                 self.clear()
-            self[number] = text
-        return text
+            self[value] = cell
+        return cell
 
 
-def _picker(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """A function giving the items at ``positions`` as a tuple (``itemgetter`` gives a bare
-    item for one position)."""
-    if len(positions) > 1:
-        return operator.itemgetter(*positions)
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda values: (values[only],)
-    return lambda values: ()
+_PLAIN_KINDS = frozenset({type(None), str, int, float, datetime})
 
 
-class _Dates(dict):  # type: ignore[type-arg]
-    """naive ``datetime`` -> its Excel serial number (``None`` before 1900: no cell)."""
-
-    def __missing__(self, when: datetime) -> float | None:
-        if when.__class__ is not datetime:
-            raise TypeError(f"cannot write {when.__class__.__name__} as a date")
-        if when.tzinfo is not None:
-            raise TypeError("Excel has no time zones: give the wall-clock time (tzinfo=None)")
-        serial = excel_serial(when) if when.year >= 1900 else None
-        if len(self) >= CACHE:
-            self.clear()
-        self[when] = serial
-        return serial
+def _check_kinds(kinds: Iterable[type]) -> None:
+    """Refuse what ``ColumnCells`` cannot tell apart by value: ``True`` equals 1 and
+    ``Decimal(8)`` equals 8, so they would be written as a cached number instead of refused."""
+    for kind in kinds:
+        if issubclass(kind, bool) or not issubclass(kind, str | int | float | datetime):
+            raise TypeError(f"cannot write {kind.__name__} to a cell")
 
 
-_NONE = type(None)
+class SheetRows:
+    """``<row>`` elements, many at a time, from values given column by column.
 
-
-class _Layout:
-    """The ``<row>`` of one combination of cell types, as a ``%`` template (C-level and, for
-    twenty fields, about three times as fast as ``str.format`` here) with a ``%s`` for the row
-    number in each cell reference and for each value's text; ``numbers`` and ``texts`` pick a
-    row's values by kind, and ``fields`` puts ``(row number, *number texts, *text cells)`` in
-    the template's order."""
-
-    def __init__(self, kinds: tuple[type, ...], letters: Sequence[str], styles: Sequence[int]):
-        numbers = [col for col, kind in enumerate(kinds) if kind is int or kind is float]
-        texts = [col for col, kind in enumerate(kinds) if kind is str]
-        field = {col: 1 + i for i, col in enumerate(numbers)}
-        field.update({col: 1 + len(numbers) + i for i, col in enumerate(texts)})
-        parts = ['<row r="%s">']
-        order = [0]
-        for col, kind in enumerate(kinds):
-            if kind is _NONE:
-                continue
-            ref = f'<c r="{letters[col]}%s"'
-            if kind is str:
-                parts.append(f"{ref}%s")
-            elif kind is int or kind is float:
-                parts.append(f'{ref} s="{styles[col]}"><v>%s</v></c>')
-            else:
-                raise TypeError(f"cannot write {kind.__name__} to a cell")
-            order += [0, field[col]]
-        parts.append("</row>")
-        self.template = "".join(parts)
-        self.fields = operator.itemgetter(*order) if len(order) > 1 else lambda all: (all[0],)
-        self.numbers = _picker(numbers)
-        self.texts = _picker(texts)
-
-
-class RowWriter:
-    """``<row>`` elements of a sheet whose columns have fixed number formats.
-
-    ``row(number, values)`` takes a row's values in column order: ``None`` (no cell), text, a
-    whole or decimal number (written with the column's style from ``number_styles``), or, in a
-    ``date_columns`` column, a naive ``datetime`` (an Excel date with ``date_style``; none before
-    1900). Text for which ``marked(text)`` is true gets ``marked_style``. Anything else (``True``,
-    NaN, ...) is a ``TypeError``, as in XlsxWriter.
-
-    Rows with the same types in the same columns share one ``str.format`` template, and a text's
-    or a number's XML is made once while it recurs, so a row costs a few calls that do their
-    work in C instead of Python work for every cell.
+    ``rows(first, columns)`` takes one sequence of values per column (all as long), for the
+    rows numbered ``first``, ``first + 1``, ... (counted from 1), and returns their XML. Each
+    value becomes its ``ColumnCells`` cell; a row is its cells joined, with its number put in
+    for ``ROW``. All of it runs in C-level ``map``s; Python code runs only for a value seen
+    for the first time.
     """
 
     def __init__(
         self,
         number_styles: Sequence[int],
         *,
-        date_columns: Sequence[int],
         date_style: int,
         marked: Callable[[str], bool],
         marked_style: int,
     ) -> None:
-        self.letters = column_letters(len(number_styles))
-        self.styles = list(number_styles)
-        self.dates = list(date_columns)
-        for col in self.dates:
-            self.styles[col] = date_style
-        self.texts = _Texts(marked_style, marked)
-        self.numbers = _Numbers()
-        self.serials = _Dates()
-        self.layouts: dict[tuple[type, ...], _Layout] = {}
+        self.columns = [
+            ColumnCells(letter, style, date_style=date_style, marked=marked,
+                        marked_style=marked_style)
+            for letter, style in zip(column_letters(len(number_styles)), number_styles)
+        ]
 
-    def row(self, number: int, values: list[Any]) -> str:
-        """The ``<row>`` (``number`` counted from 1) of ``values``, which it may change."""
-        for col in self.dates:
-            when = values[col]
-            if when is not None:
-                values[col] = self.serials[when]
-        kinds = tuple(map(type, values))
-        layout = self.layouts.get(kinds)
-        if layout is None:
-            if len(self.layouts) >= CACHE:
-                self.layouts.clear()
-            layout = self.layouts[kinds] = _Layout(kinds, self.letters, self.styles)
-        return layout.template % layout.fields(
-            (
-                number,
-                *map(self.numbers.__getitem__, layout.numbers(values)),
-                *map(self.texts.__getitem__, layout.texts(values)),
-            )
-        )
+    def rows(self, first: int, columns: Sequence[Sequence[Any]]) -> str:
+        if len(columns) != len(self.columns):
+            raise ValueError(f"{len(columns)} columns given for {len(self.columns)}")
+        count = len(columns[0]) if columns else 0
+        for values in columns:
+            if len(values) != count:
+                raise ValueError("the columns have different numbers of rows")
+            kinds = set(map(type, values))
+            if not kinds <= _PLAIN_KINDS:
+                _check_kinds(kinds - _PLAIN_KINDS)
+        cells = [map(col.__getitem__, values) for col, values in zip(self.columns, columns)]
+        rows = map("".join, zip(repeat(f'<row r="{ROW}">'), *cells, repeat("</row>")))
+        numbers = map(str, range(first, first + count))
+        return "".join(map(str.replace, rows, repeat(ROW), numbers))
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,15 +335,15 @@ def _retable(xml: str, old: str, new: str) -> str:
 def splice(
     workbook: bytes,
     sheet: str,
-    rows: Iterable[str],
+    chunks: Iterable[str],
     *,
     header_rows: int,
     last_row: int,
     last_col: int,
     table_range: tuple[str, str] | None,
 ) -> bytes:
-    """The workbook with ``rows`` (``<row>`` elements, in order, below the sheet's first
-    ``header_rows`` rows) added to worksheet ``sheet``.
+    """The workbook with ``chunks`` (strings of ``<row>`` elements, in order, below the sheet's
+    first ``header_rows`` rows) added to worksheet ``sheet``.
 
     ``last_row`` / ``last_col`` (0-based) are the sheet's last cell, for ``<dimension>``;
     ``table_range`` is ``(range XlsxWriter was given, real range)`` of the sheet's table.
@@ -410,7 +366,7 @@ def splice(
                 )
                 if header.count("<row ") != header_rows:  # pragma: no cover
                     raise RuntimeError("unexpected header rows from XlsxWriter")
-                _stream(target, info, head + header, rows, tail)
+                _stream(target, info, head + header, chunks, tail, f"The {sheet} sheet")
             elif info.filename in tables and table_range is not None:
                 text = _retable(source.read(info).decode("utf-8"), *table_range)
                 target.writestr(info, text.encode("utf-8"))
@@ -420,11 +376,16 @@ def splice(
 
 
 def _stream(
-    archive: zipfile.ZipFile, like: zipfile.ZipInfo, head: str, rows: Iterable[str], tail: str
+    archive: zipfile.ZipFile,
+    like: zipfile.ZipInfo,
+    head: str,
+    chunks: Iterable[str],
+    tail: str,
+    what: str,
 ) -> None:
-    """Write a member like ``like``: ``head``, the rows, ``tail``, in batches of ``BATCH`` rows.
+    """Write a member like ``like``: ``head``, the chunks, ``tail``.
 
-    The batches are compressed in a second thread while the next ones are made: zlib lets go of
+    The chunks are compressed in a second thread while the next ones are made: zlib lets go of
     the interpreter while it compresses, so with two processor cores the compressing (about 2 s
     for 100,000 sessions) costs almost no time.
     """
@@ -432,16 +393,12 @@ def _stream(
     info.compress_type = like.compress_type
     info.external_attr = like.external_attr
     with archive.open(info, "w") as member:
-        writer = _Writer(member.write)
+        writer = _Writer(member.write, what)
         try:
             writer.put(head)
-            batch: list[str] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    writer.put("".join(batch))
-                    batch.clear()
-            writer.put("".join(batch) + tail)
+            for chunk in chunks:
+                writer.put(chunk)
+            writer.put(tail)
         finally:
             writer.close()
 
@@ -450,8 +407,9 @@ class _Writer:
     """Encodes text and hands it to ``write`` in a second thread; ``close`` waits for it and
     raises what ``write`` raised. At most a few batches wait at a time."""
 
-    def __init__(self, write: Callable[[bytes], object]) -> None:
+    def __init__(self, write: Callable[[bytes], object], what: str) -> None:
         self.write = write
+        self.what = what
         self.written = 0
         self.error: BaseException | None = None
         self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
@@ -463,7 +421,7 @@ class _Writer:
             if self.error is None:
                 try:
                     self.write(data)
-                except BaseException as exc:  # handed to the main thread by close()
+                except BaseException as exc:  # noqa: BLE001 - raised in the main thread by close()
                     self.error = exc
 
     def put(self, text: str) -> None:
@@ -473,9 +431,9 @@ class _Writer:
         self.written += len(data)
         if self.written >= MAX_MEMBER:
             raise ExportError(
-                "The Ratings sheet would be larger than 2 GB, more than an XLSX file can hold "
-                "here; export CSV instead (--format csv), or fewer ratings (--client, --since). "
-                "Nothing was written."
+                f"{self.what} would be larger than 2 GB, more than ratetool can put in an XLSX "
+                "file; export CSV instead (--format csv), or fewer ratings (--client, --since, "
+                "--until). Nothing was written."
             )
         self.queue.put(data)
 
