@@ -1,25 +1,27 @@
-"""One big worksheet's cells written straight as XML into a workbook XlsxWriter has built.
+"""One big worksheet's rows written straight as XML into a workbook XlsxWriter has built.
 
-XlsxWriter keeps every cell of a workbook as a Python object until ``close()`` and then writes
-each one through several layers of calls: fine for thousands of cells, about 15 s per million.
-``ratetool.exporters.xlsx`` therefore lets XlsxWriter build the whole workbook (sheets, styles,
-tables, frozen panes, column widths, chart) with only the *header row* of its big sheet, and
-``splice`` then copies that workbook member by member into a new zip, except:
+XlsxWriter keeps every cell as a Python object until ``close()`` and then writes each one through
+several layers of calls: fine for thousands of cells, most of 31-35 s for the 2.1 million cells of
+100,000 sessions. ``ratetool.exporters.xlsx`` (whose docstring has the numbers) therefore lets
+XlsxWriter build the whole workbook with only the *header row* of its big sheet, and ``splice``
+then copies that workbook member by member into a new zip, except:
 
 - the big sheet's XML: everything XlsxWriter wrote around ``<sheetData>`` is kept byte for byte,
   the ``<dimension>`` is widened to the rows written, and the rows after the header are streamed
-  in from an iterator of ``<row>`` elements (``zipfile``'s ``open(name, "w")``, in batches, so
-  the sheet never exists as one string);
+  in (``zipfile``'s ``open(name, "w")``, a batch of rows at a time, compressed in a second
+  thread), so the sheet never exists as one string;
 - its table's XML: the table was added over the header and one row (XlsxWriter records every
-  cell of a table's range in a dict, about 2.7 s and 420 MB for 100,000 rows x 21 columns), so
-  its ``ref`` and its ``autoFilter``'s ``ref`` are set to the real range.
+  cell of a table's range in a dict), so its ``ref`` and its ``autoFilter``'s ``ref`` are set to
+  the real range.
 
-The cells are the ones XlsxWriter writes in its ``constant_memory`` mode (``worksheet.py``
-``_write_cell``, ``_write_row``, ``xmlwriter.py`` ``_xml_inline_string`` /
-``_xml_number_element``, ``_escape_control_characters``, ``_escape_data``):
+``SheetRows`` makes the rows from values given column by column. The cells are those XlsxWriter
+writes in its ``constant_memory`` mode (``worksheet.py`` ``_write_cell`` / ``_write_row``,
+``xmlwriter.py`` ``_xml_inline_string`` / ``_xml_number_element`` /
+``_escape_control_characters`` / ``_escape_data``):
 
 - ``<row r="7">``, no ``spans`` (optional; XlsxWriter leaves it out in that mode too);
-- a number: ``<c r="C7" s="1"><v>8</v></c>``, the value written with ``%.16G``;
+- a number: ``<c r="C7" s="1"><v>8</v></c>``, the value written with ``%.16G``; NaN and
+  infinity refused;
 - a date: the same, with the Excel serial number of the wall-clock time (1900 date system,
   Excel's phantom 29 February 1900 counted) and the date style;
 - text: an inline string ``<c r="B7" t="inlineStr"><is><t>C-014</t></is></c>`` (``s`` before
@@ -29,12 +31,15 @@ The cells are the ones XlsxWriter writes in its ``constant_memory`` mode (``work
   ``_x005F`` (so Excel reads back exactly what was written); ``xml:space="preserve"`` when it
   starts or ends with white space. One deliberate difference: XlsxWriter copies text that starts
   with ``<r>`` and ends with ``</r>`` into the file unescaped (its way of passing rich text
-  through); here every text is escaped, so such a comment stays the client's words and cannot
-  break the file.
+  through, which breaks the file for such a comment); here every text is escaped.
 
-The style indexes (``s``) are XlsxWriter's own: ``CellStyles.of(fmt)`` reads the index XlsxWriter
-gave a ``Format``; ``reserve`` asks XlsxWriter for the index before ``close()`` so the format is
-in ``styles.xml`` even when no cell XlsxWriter writes uses it.
+Speed: a column's cell is made once per distinct value (``ColumnCells``, with ``ROW`` standing for
+the row number) and a batch of rows is put together by C-level ``map``s, ``zip`` and ``join``, so
+Python code runs per distinct value, not per cell.
+
+The style indexes (``s``) are XlsxWriter's own: ``CellStyles.reserve`` asks XlsxWriter for a
+format's index before ``close()`` (so ``styles.xml`` has it even when no cell XlsxWriter writes
+uses it) and ``CellStyles.of`` reads it afterwards.
 """
 
 from __future__ import annotations
