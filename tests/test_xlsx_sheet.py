@@ -39,8 +39,7 @@ from ratetool.csvformat import (
     rating_values,
     score_values,
 )
-from ratetool.exporters import ExportData, collect
-from ratetool.exporters import xlsx
+from ratetool.exporters import ExportData, collect, xlsx
 from ratetool.exporters import xlsx_sheetdata as sheetdata
 from ratetool.instruments import load_builtin
 from ratetool.model import Rating
@@ -87,16 +86,16 @@ def resolve(instrument_id: str, version: int):
 def rating(client: str, day: int, instrument: str = "checkin", **changes) -> Rating:
     items = {"checkin": CHECKIN.item_ids, "core": CORE.item_ids}.get(instrument, ("q1", "q2"))
     answers = {item: 1 + (day + i) % 5 for i, item in enumerate(items)}
-    base = dict(
-        id=str(uuid.uuid4()),
-        client=client,
-        session=0,
-        rated_at=datetime(2026, 10, 6, 10, 50, tzinfo=CET) + timedelta(days=7 * day),
-        instrument=instrument,
-        instrument_version=1,
-        answers=answers,
-        practitioner="AB",
-    )
+    base = {
+        "id": str(uuid.uuid4()),
+        "client": client,
+        "session": 0,
+        "rated_at": datetime(2026, 10, 6, 10, 50, tzinfo=CET) + timedelta(days=7 * day),
+        "instrument": instrument,
+        "instrument_version": 1,
+        "answers": answers,
+        "practitioner": "AB",
+    }
     base.update(changes)
     return Rating(**base)
 
@@ -189,7 +188,7 @@ def test_every_ratings_cell_is_the_data_with_its_type_and_format(tmp_path, data_
     with zipfile.ZipFile(out) as z:
         assert z.testzip() is None
         for name in z.namelist():
-            if name.endswith(".xml") or name.endswith(".rels"):
+            if name.endswith((".xml", ".rels")):
                 ElementTree.fromstring(z.read(name))  # every part is well-formed XML
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     n_cols = len(xlsx.ratings_header(data.layout))
@@ -249,7 +248,8 @@ def test_a_date_before_1900_is_no_cell_but_rated_at_keeps_it(tmp_path, data_dir)
 def test_rich_text_lookalike_is_escaped_not_passed_through(tmp_path, data_dir):
     """XlsxWriter copies a text that starts with <r> and ends with </r> into the file as XML (its
     way of passing rich text through); a client's comment is text, so it is escaped."""
-    seed(data_dir, [rating("C-1", 0, comment="<r><t>x</t></r>"), rating("C-1", 1, comment="<r>&</r>")])
+    seed(data_dir, [rating("C-1", 0, comment="<r><t>x</t></r>"),
+                    rating("C-1", 1, comment="<r>&</r>")])
     out = tmp_path / "out.xlsx"
     assert run("export", "--output", str(out)).exit_code == 0
     with zipfile.ZipFile(out) as z:
@@ -486,12 +486,12 @@ def test_row_xml_mirrors_xlsxwriter_rows():
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, Decimal("8"), float("nan"), float("inf"), -float("inf"),
+    [True, False, Decimal(8), float("nan"), float("inf"), -float("inf"),
      datetime(2026, 1, 1, tzinfo=CET), datetime(2026, 1, 1).date(), b"bytes", [1]],
 )
 def test_values_xlsxwriter_would_refuse_are_refused(value):
     rows = sheetdata.SheetRows([1], date_style=2, marked=is_formula_like, marked_style=3)
-    rows.rows(2, [[1, 8]])  # 1 and 8 are now known numbers: True or Decimal("8") must not pass
+    rows.rows(2, [[1, 8]])  # 1 and 8 are now known numbers: True or Decimal(8) must not pass
     with pytest.raises(TypeError):
         rows.rows(2, [[value]])
 
