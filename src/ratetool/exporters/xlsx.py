@@ -253,7 +253,7 @@ class _RatingsColumns:
 
     Row by row they are ``{**rating_values(rating), **score_values(score)}`` with the
     wall-clock ``rated_at`` as ``date`` (``csvformat`` defines the columns; ``_row_values``
-    does exactly that, and ``tests/test_export.py`` checks the two agree). Here each known
+    does exactly that, and ``tests/test_xlsx_sheet.py`` checks the two agree). Here each known
     column is read with C-level ``map``s over the sessions, each distinct score rounded once;
     a column this does not know is read from ``_row_values``.
     """
