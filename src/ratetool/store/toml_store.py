@@ -206,13 +206,29 @@ class TomlStore(Store):
     def file_for(self, client: str) -> Path:
         return self.clients_dir / f"{validate_client_code(client)}{SUFFIX}"  # never "../x"
 
-    def files(self) -> list[Path]:
-        if not self.clients_dir.is_dir():
+    def _file_names(self) -> list[str]:
+        """Names of the ``*.toml`` files in the clients folder, sorted. One directory read
+        (``os.scandir`` knows a file from a folder without a ``stat`` per entry), which keeps the
+        case check before every check-in cheap with a thousand clients."""
+        import os
+
+        try:
+            with os.scandir(self.clients_dir) as entries:
+                names = [
+                    e.name for e in entries
+                    if e.name.endswith(SUFFIX) and len(e.name) > len(SUFFIX) and e.is_file()
+                ]
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        return sorted(p for p in self.clients_dir.iterdir() if p.suffix == SUFFIX and p.is_file())
+        names.sort()
+        return names
+
+    def files(self) -> list[Path]:
+        return [self.clients_dir / name for name in self._file_names()]
 
     def client_codes(self) -> list[str]:
-        return [p.stem for p in self.files() if CLIENT_CODE_RE.fullmatch(p.stem)]
+        stems = (name[: -len(SUFFIX)] for name in self._file_names())
+        return [stem for stem in stems if CLIENT_CODE_RE.fullmatch(stem)]
 
     def client_fingerprints(self) -> tuple[dict[str, str], list[Problem]]:
         """Size, modification time, change time and inode of each client file: any write to a
