@@ -7,8 +7,6 @@ anything else is a bug: one line, exit 70, the traceback only with ``--debug`` (
 variables, which could hold clients' answers).
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """``ratetool chart CLIENT``: the four dimensions and overall across sessions, as a line chart."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``ratetool check [--repair]``: every problem in the data folder, and the safe repair."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``ratetool clients``: who has ratings, how many, first and last date."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

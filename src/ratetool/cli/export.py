@@ -1,7 +1,5 @@
 """``ratetool export``: ratings with their scores as CSV, XLSX or JSON Lines."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
@@ -95,7 +93,6 @@ def export(
         format_for,
         make_period,
         render,
-        write_file,
     )
     from ratetool.model import validate_client_code
 

@@ -1,8 +1,6 @@
 """``ratetool import PATH``: ratings from a CSV or JSON Lines file, validated before anything is
 written."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``ratetool instruments list|show|validate``: the questionnaires ratetool knows."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``ratetool migrate --to csv|toml``: convert the data folder to the other store, losing nothing."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

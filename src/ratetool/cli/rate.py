@@ -1,7 +1,5 @@
 """``ratetool rate CLIENT``: the end-of-session check-in."""
 
-from __future__ import annotations
-
 import shutil
 import sys
 from typing import Annotated

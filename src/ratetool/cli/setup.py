@@ -1,7 +1,5 @@
 """``ratetool paths`` and ``ratetool init``: where files live, and the practitioner's settings."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """``ratetool summary [CLIENT]``: scores, trends and alerts for one client or the whole caseload."""
 
-from __future__ import annotations
-
 from datetime import date
 from enum import Enum
 from typing import Annotated
