@@ -235,6 +235,8 @@ class Table:
         self.rows: list[list[str]] = [
             [_text(value) for value in row] for row in rows
         ]
+        self._natural: list[int] | None = None
+        self._words: list[int] | None = None
 
     def _all_rows(self) -> list[list[str]]:
         if self.show_header:
@@ -242,28 +244,33 @@ class Table:
         return self.rows
 
     def natural_widths(self) -> list[int]:
-        widths = [0] * len(self.columns)
-        for row in self._all_rows():
-            for i, cell in enumerate(row):
-                if "\n" in cell:
-                    size = max(cell_len(part) for part in cell.split("\n"))
-                else:
-                    size = cell_len(cell)
-                widths[i] = max(widths[i], size)
-        return widths
+        """Per column, the width of its widest cell (measured once)."""
+        if self._natural is None:
+            widths = [0] * len(self.columns)
+            for row in self._all_rows():
+                for i, cell in enumerate(row):
+                    if "\n" in cell:
+                        size = max(cell_len(part) for part in cell.split("\n"))
+                    else:
+                        size = cell_len(cell)
+                    widths[i] = max(widths[i], size)
+            self._natural = widths
+        return list(self._natural)
 
     def word_widths(self) -> list[int]:
         """Per column, the narrowest it can be without breaking a word (its natural width when
         it may not wrap)."""
-        natural = self.natural_widths()
-        out = []
-        for i, column in enumerate(self.columns):
-            if column.no_wrap:
-                out.append(natural[i])
-                continue
-            words = [w for row in self._all_rows() for w in row[i].split()]
-            out.append(max([cell_len(w) for w in words] or [0]))
-        return out
+        if self._words is None:
+            natural = self.natural_widths()
+            out = []
+            for i, column in enumerate(self.columns):
+                if column.no_wrap:
+                    out.append(natural[i])
+                    continue
+                words = [w for row in self._all_rows() for w in row[i].split()]
+                out.append(max([cell_len(w) for w in words] or [0]))
+            self._words = out
+        return list(self._words)
 
     def fits(self, width: int, gap: int, *, wrap_last: bool) -> bool:
         """Whether the table fits ``width`` with every cell on one line, or with ``wrap_last``
