@@ -41,6 +41,8 @@ _ALERT_HELP = {
 
 @dataclass(frozen=True)
 class Config:
+    """The settings of ``config.toml`` (the defaults where it says nothing or does not exist)."""
+
     practitioner: str | None = None
     instrument: str = "checkin"
     store: str = "toml"

@@ -68,6 +68,8 @@ class Dimension(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
+    """A questionnaire: its scale, dimensions and items in order (built-in or a custom file)."""
+
     id: str
     version: int
     title: str

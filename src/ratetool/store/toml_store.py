@@ -43,6 +43,9 @@ _TOML_LINE = r"\(at line (\d+), column (\d+)\)"
 
 @dataclass
 class ParsedFile:
+    """One client file as read: its ratings, the problems met, its size and where a torn tail
+    starts."""
+
     path: Path
     client: str
     ratings: list[Rating] = field(default_factory=list)
