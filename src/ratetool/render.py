@@ -18,7 +18,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from ratetool.report import RECENT
+from ratetool.places import places_for
 from ratetool.term import Column, Styled, Table, Terminal
 
 
@@ -58,8 +58,6 @@ ASCII_SPARK_BLOCKS = "_.-=+*#@"
 ASCII_SPARK_MISSING = "?"
 #: Most sessions one sparkline shows in a client's trends (the latest ones).
 SPARK_MAX = 24
-#: How many recent sessions the caseload sparkline shows.
-RECENT_SHOWN = RECENT
 
 BAND_STYLES = {"alert": "bold red", "watch": "yellow", "ok": "green", "none": "dim"}
 
@@ -142,9 +140,7 @@ def spark_range(key: str, definition: Any = None) -> tuple[float, float]:
 
 
 def fmt(value: float | int | None, kind: str, g: Glyphs = UNICODE) -> str:
-    """A rounded number written with exactly the places of its kind (``scoring.places_for``)."""
-    from ratetool.scoring import places_for
-
+    """A rounded number written with exactly the places of its kind (``ratetool.places``)."""
     if value is None:
         return g.missing
     return f"{value:.{places_for(kind)}f}"
@@ -152,8 +148,6 @@ def fmt(value: float | int | None, kind: str, g: Glyphs = UNICODE) -> str:
 
 def fmt_change(value: float | int | None, kind: str, g: Glyphs = UNICODE) -> str:
     """A change with its sign: ``+1.00``, ``-2.5``; no change is ``0.00``."""
-    from ratetool.scoring import places_for
-
     if value is None:
         return g.missing
     places = places_for(kind)
@@ -495,11 +489,13 @@ def print_client_summary(
 
 def caseload_table(rows: Sequence[dict], g: Glyphs = UNICODE) -> Table:
     """One row per client from ``report.caseload_json``, in the order given."""
+    from ratetool.report import RECENT
+
     several = len({r["instrument"] for r in rows}) > 1
     columns: list[Any] = [_num("#"), _fixed("Client"), _num("Sessions"), _fixed("Last")]
     if several:
         columns.append(_fixed("Instr."))
-    columns += [_num("Overall"), _num("% max"), _fixed(f"Last {RECENT_SHOWN}"), _fixed("Status"),
+    columns += [_num("Overall"), _num("% max"), _fixed(f"Last {RECENT}"), _fixed("Status"),
                 "Alerts"]
     out = []
     low, high = spark_range("pomp")
@@ -510,7 +506,7 @@ def caseload_table(rows: Sequence[dict], g: Glyphs = UNICODE) -> Table:
         row += [
             fmt(r["latest_overall"], "overall", g),
             fmt(r["latest_pomp"], "pomp", g),
-            sparkline(r["recent_pomp"][-RECENT_SHOWN:], low, high, g),
+            sparkline(r["recent_pomp"][-RECENT:], low, high, g),
             band_text(r["band"], g),
             ", ".join(r["alerts"]),
         ]
@@ -528,6 +524,8 @@ def print_caseload(
 ) -> None:
     """Print ``summary`` (no client) from ``report.caseload_json`` rows: at most ``limit`` rows
     (``None``: all), saying how many were left out."""
+    from ratetool.report import RECENT
+
     con = con or console()
     g = glyphs(con)
     shown_rows = list(rows if limit is None else rows[:limit])
@@ -548,7 +546,7 @@ def print_caseload(
     con.print(Styled(_status_legend(g)))
     con.print(
         Styled(
-            f"Last {RECENT_SHOWN}: % max of the latest instrument's last sessions, from 50 (or "
+            f"Last {RECENT}: % max of the latest instrument's last sessions, from 50 (or "
             f"lower) to 100; {g.missing_spark} = no score."
         )
     )

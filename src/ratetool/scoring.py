@@ -95,6 +95,7 @@ from typing import NamedTuple
 from ratetool.errors import AnswerError
 from ratetool.instruments import Instrument, Norms, Scale
 from ratetool.model import Rating
+from ratetool.places import PLACES, places_for
 
 __all__ = [
     "ALERT_KINDS",
@@ -132,17 +133,6 @@ CHANGE_DIRECTIONS: tuple[str, ...] = ("improved", "worsened", "no reliable chang
 #: |RC| must be above this (after rounding RC to 2 decimals) for a change to be reliable.
 RC_CRITICAL = 1.96
 
-#: Decimal places every presenter shows, by kind of number. Dimension ids use ``"dimension"``.
-PLACES: Mapping[str, int] = {
-    "item": 0,
-    "dimension": 2,
-    "overall": 2,
-    "pomp": 1,
-    "total": 0,
-    "rc": 2,
-    "s_diff": 2,
-    "percent": 1,
-}
 
 #: Keys a trend can be asked for besides a dimension id.
 _SCORE_KEYS = ("overall", "pomp", "total")
@@ -155,11 +145,6 @@ _DECIMAL_PRECISION = 60
 
 # --------------------------------------------------------------------------------------------
 # Rounding
-
-
-def places_for(key: str) -> int:
-    """Decimal places to show for ``key``: a name in ``PLACES``; anything else is a dimension id."""
-    return PLACES.get(key, PLACES["dimension"])
 
 
 def round_score(x: float | None, places: int = 2) -> float | None:
