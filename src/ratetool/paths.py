@@ -14,6 +14,15 @@ APP_NAME = "ratetool"
 DATA_ENV = "RATETOOL_DATA_DIR"
 CONFIG_ENV = "RATETOOL_CONFIG_DIR"
 
+# Inside the data folder: one file per client (TOML store) or one file of ratings (CSV store), and
+# the derived caches. The stores and the caches take these names from here.
+CLIENTS_DIR = "clients"
+CLIENT_SUFFIX = ".toml"
+RATINGS_CSV = "ratings.csv"
+CACHE_DIR = ".ratetool-cache"
+#: Inside the config folder: custom instrument files.
+INSTRUMENTS_DIR = "instruments"
+
 
 def _expand(value: str | os.PathLike[str]) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(os.fspath(value)))).absolute()

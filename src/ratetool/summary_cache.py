@@ -27,10 +27,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ratetool import __version__
+from ratetool import __version__, paths
 from ratetool.store import Problem, Store
 
-CACHE_DIR = ".ratetool-cache"
+CACHE_DIR = paths.CACHE_DIR
 CACHE_NAME = "caseload-v1.json"
 CACHE_FORMAT = 1
 

@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ratetool import paths
 from ratetool.errors import AnswerError, InstrumentError
 
 
@@ -791,7 +792,7 @@ class Registry:
     @property
     def custom_dir(self) -> Path | None:
         """Where custom instrument files go: ``<config_dir>/instruments``."""
-        return self.config_dir / "instruments" if self.config_dir is not None else None
+        return self.config_dir / paths.INSTRUMENTS_DIR if self.config_dir is not None else None
 
     # -- public ------------------------------------------------------------------------------------
 

@@ -88,6 +88,7 @@ from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ratetool import paths
 from ratetool.csvformat import COMMENT_COLUMN, FIXED_COLUMNS, escape_text, is_reserved
 from ratetool.errors import FormatTooNewError, StoreError
 from ratetool.model import CLIENT_CODE_RE, Rating, validate_client_code
@@ -102,8 +103,8 @@ from ratetool.store import (
 )
 from ratetool.store.records import ITEM_ID_RE, RecordError, rating_from_record
 
-RATINGS_NAME = "ratings.csv"
-CACHE_DIR = ".ratetool-cache"
+RATINGS_NAME = paths.RATINGS_CSV
+CACHE_DIR = paths.CACHE_DIR
 INDEX_NAME = f"{RATINGS_NAME}.index"
 INDEX_VERSION = 1
 SKIPPED_COLUMN = "skipped"

@@ -23,9 +23,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from ratetool import paths
 from ratetool.model import Rating
 
-CACHE_DIR = ".ratetool-cache"
+CACHE_DIR = paths.CACHE_DIR
 NAME = "records-v1.bin"
 _MAGIC = f"ratetool-records 1 py{sys.version_info[0]}.{sys.version_info[1]}".encode()
 

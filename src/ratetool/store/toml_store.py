@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ratetool import paths
 from ratetool.errors import FormatTooNewError, StoreError
 from ratetool.model import CLIENT_CODE_RE, Rating, validate_client_code
 from ratetool.store import (
@@ -29,10 +30,15 @@ from ratetool.store import (
     refuse_if_problems,
 )
 from ratetool.store.fastblock import parse_block
-from ratetool.store.records import RecordError, file_header, rating_from_record, session_block
+from ratetool.store.records import (
+    RecordError,
+    file_header,
+    rating_from_record,
+    session_block,
+)
 
-CLIENTS_DIR = "clients"
-SUFFIX = ".toml"
+CLIENTS_DIR = paths.CLIENTS_DIR
+SUFFIX = paths.CLIENT_SUFFIX
 # Any line that starts with "[[" begins a new block, so even a header cut short by a crash
 # ("[[sess", or a lone "[" at the very end) belongs to the torn block, never to the intact one.
 _BLOCK_START = re.compile(rb"^[ \t]*\[(?:\[|\Z)", re.MULTILINE)
