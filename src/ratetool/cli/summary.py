@@ -141,11 +141,26 @@ def summary(
 def _client_summary(
     state, client: str, *, items: bool, comments: bool, as_json: bool, limit: int | None
 ) -> None:
-    from ratetool.errors import RatetoolError
+    from ratetool import client_cache
     from ratetool.model import validate_client_code
-    from ratetool.report import client_json, client_report, rc_note
 
     validate_client_code(client)
+    current = None
+    if not client_cache.disabled():
+        config = state.config
+        current = client_cache.key(
+            state.data_dir, config.store, client, config.alerts, state.custom_instruments_dir
+        )
+        cached = client_cache.load(state.data_dir, client, current) if current else None
+        if cached is not None:
+            _show_client(
+                cached["data"], client_cache.definitions(cached), cached["notes"],
+                items=items, comments=comments, as_json=as_json, limit=limit,
+            )
+            return
+
+    from ratetool.errors import RatetoolError
+
     result = state.store.read_client(client)
     warn_problems(result.problems)
     if not result.ratings:
@@ -153,18 +168,39 @@ def _client_summary(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
             "clients with ratings; client codes are case-sensitive."
         )
-    report = client_report(
-        result.ratings, state.resolve, state.config.thresholds(), client=client
+    data, notes, definitions = client_cache.summarise(
+        result.ratings, state.resolve, state.config.thresholds(), client
     )
+    if current is not None and client_cache.cacheable(result.problems, definitions):
+        client_cache.save(
+            state.data_dir, client, current, client_cache.make_payload(data, notes, definitions)
+        )
+    _show_client(
+        data, definitions, notes, items=items, comments=comments, as_json=as_json, limit=limit
+    )
+
+
+def _show_client(
+    data: dict,
+    definitions: dict,
+    notes: dict[str, str],
+    *,
+    items: bool,
+    comments: bool,
+    as_json: bool,
+    limit: int | None,
+) -> None:
+    """Print a client's summary from ``client_json(..., items=True, comments=True)``."""
+    from ratetool.client_cache import narrow
+
+    data = narrow(data, items=items, comments=comments)
     if as_json:
-        _json(client_json(report, items=items, comments=comments))
+        _json(data)
         return
     from ratetool.render import print_client_summary
 
-    data = client_json(report, items=items, comments=comments)
-    notes = {iid: rc_note(report, iid) for iid in report.instruments}
     print_client_summary(
-        data, report.definitions, notes, items=items, comments=comments, limit=limit
+        data, definitions, notes, items=items, comments=comments, limit=limit
     )
 
 
@@ -186,7 +222,13 @@ def _caseload_summary(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    from ratetool.report import RECENT, caseload, caseload_json, months_json, thresholds_json
+    from ratetool.report import (
+        RECENT,
+        caseload,
+        caseload_json,
+        months_json,
+        thresholds_json,
+    )
 
     thresholds = state.config.thresholds()
     filters = _filters_text(since, practitioner)
