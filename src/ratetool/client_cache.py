@@ -9,10 +9,9 @@ reliable change, and the labels and scale the tables need) is kept per client in
 
 - ratetool's version, this format, the store kind and the client code;
 - the data it was computed from: size, modification time, change time and inode (any write
-  changes at least one) of the client's file and of the clients folder (TOML store), or of
-  ``ratings.csv`` (CSV store), and of the data folder itself;
+  changes at least one) of the client's file (TOML store) or of ``ratings.csv`` (CSV store);
 - the settings: the alert thresholds of ``config.toml`` and the custom instrument files (name,
-  size, time).
+  size, times, inode).
 
 It is used only when the whole key matches what is on disk now; otherwise the summary is worked
 out from the files again. The key is taken before the files are read, so a rating added meanwhile
@@ -54,29 +53,36 @@ def _stamp(path: Path) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
+def custom_instrument_stamps(custom_dir: Path | None) -> tuple:
+    """Name, size, times and inode of each custom instrument file the registry reads (``*.toml``
+    in any case, not hidden): any edit, addition or removal changes it."""
+    if custom_dir is None:
+        return ()
+    stamps = []
+    try:
+        with os.scandir(custom_dir) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.lower().endswith(".toml") and not name.startswith(".") and entry.is_file():
+                    stamps.append((name, *_stamp(Path(entry.path))))
+    except OSError:
+        pass
+    return tuple(sorted(stamps))
+
+
 def key(
     data_dir: Path, kind: str, client: str, alerts: Mapping[str, float], custom_dir: Path
 ) -> tuple | None:
     """What a cached summary of ``client`` depends on, read from the disk now; ``None`` when
     the client's data file does not exist (nothing to cache)."""
+    if kind == "csv":
+        source = data_dir / paths.RATINGS_CSV
+    else:
+        source = data_dir / paths.CLIENTS_DIR / f"{client}{paths.CLIENT_SUFFIX}"
     try:
-        if kind == "csv":
-            data = (_stamp(data_dir / paths.RATINGS_CSV),)
-        else:
-            clients = data_dir / paths.CLIENTS_DIR
-            data = (_stamp(clients / f"{client}{paths.CLIENT_SUFFIX}"), _stamp(clients))
-        data += (_stamp(data_dir),)
+        data = _stamp(source)
     except OSError:
         return None
-    customs = []
-    try:
-        with os.scandir(custom_dir) as entries:
-            for entry in entries:
-                if entry.name.endswith(".toml") and entry.is_file():
-                    st = entry.stat()
-                    customs.append((entry.name, st.st_size, st.st_mtime_ns))
-    except OSError:
-        pass
     return (
         __version__,
         FORMAT,
@@ -84,7 +90,7 @@ def key(
         client,
         data,
         tuple(sorted((str(k), float(v)) for k, v in alerts.items())),
-        tuple(sorted(customs)),
+        custom_instrument_stamps(custom_dir),
     )
 
 

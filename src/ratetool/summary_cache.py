@@ -7,7 +7,7 @@ client's row changes only when that client's data changes. So each client's row 
 - the *fingerprint* of the client's data as the store reports it (for the TOML store: the file's
   size, modification time, change time and inode; any write changes at least one), and
 - the *settings* it was computed with: ratetool's version, the alert thresholds and the custom
-  instrument files (name, size, time).
+  instrument files (name, size, times, inode).
 
 A row is used only when both match exactly; otherwise the client is read from its file and scored
 again. The cache is derived only: it is never the only copy of anything, it is rebuilt when it is
@@ -52,11 +52,10 @@ def disabled() -> bool:
 
 
 def settings_fingerprint(thresholds: Any, custom_dir: Path | None, recent: int) -> str:
+    from ratetool.client_cache import custom_instrument_stamps
+
     parts: list[str] = [__version__, str(CACHE_FORMAT), repr(thresholds), str(recent)]
-    if custom_dir is not None and custom_dir.is_dir():
-        for path in sorted(custom_dir.glob("*.toml")):
-            st = path.stat()
-            parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    parts += [":".join(map(str, stamp)) for stamp in custom_instrument_stamps(custom_dir)]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
