@@ -7,11 +7,15 @@ summary (the dict ``summary CLIENT --json --items --comments`` prints, why an in
 reliable change, and the labels and scale the tables need) is kept per client in
 ``<data dir>/.ratetool-cache/clients-v1/<CLIENT>.bin`` with its *key*:
 
-- ratetool's version, this format, the store kind and the client code;
+- ratetool's version, this format and the client code;
 - the data it was computed from: size, modification time, change time and inode (any write
-  changes at least one) of the client's file (TOML store) or of ``ratings.csv`` (CSV store);
-- the settings: the alert thresholds of ``config.toml`` and the custom instrument files (name,
-  size, times, inode).
+  changes at least one) of the client's file of the TOML store and of the CSV store's
+  ``ratings.csv`` (whichever exist);
+- the settings, the same way: ``config.toml`` (which store, the alert thresholds) and each custom
+  instrument file (with its name).
+
+Taking the key parses nothing, so a summary shown from the cache does not even read the
+settings.
 
 It is used only when the whole key matches what is on disk now; otherwise the summary is worked
 out from the files again. The key is taken before the files are read, so a rating added meanwhile
@@ -70,27 +74,29 @@ def custom_instrument_stamps(custom_dir: Path | None) -> tuple:
     return tuple(sorted(stamps))
 
 
-def key(
-    data_dir: Path, kind: str, client: str, alerts: Mapping[str, float], custom_dir: Path
-) -> tuple | None:
-    """What a cached summary of ``client`` depends on, read from the disk now; ``None`` when
-    the client's data file does not exist (nothing to cache)."""
-    if kind == "csv":
-        source = data_dir / paths.RATINGS_CSV
-    else:
-        source = data_dir / paths.CLIENTS_DIR / f"{client}{paths.CLIENT_SUFFIX}"
+def _stamp_or_none(path: Path) -> tuple[int, int, int, int] | None:
     try:
-        data = _stamp(source)
+        return _stamp(path)
     except OSError:
+        return None
+
+
+def key(data_dir: Path, config_dir: Path, client: str) -> tuple | None:
+    """What a cached summary of ``client`` depends on, read from the disk now (no file is
+    parsed): ``None`` when the client has no data file (nothing to cache)."""
+    data = (
+        _stamp_or_none(data_dir / paths.CLIENTS_DIR / f"{client}{paths.CLIENT_SUFFIX}"),
+        _stamp_or_none(data_dir / paths.RATINGS_CSV),
+    )
+    if data == (None, None):
         return None
     return (
         __version__,
         FORMAT,
-        kind,
         client,
         data,
-        tuple(sorted((str(k), float(v)) for k, v in alerts.items())),
-        custom_instrument_stamps(custom_dir),
+        _stamp_or_none(config_dir / paths.CONFIG_NAME),
+        custom_instrument_stamps(config_dir / paths.INSTRUMENTS_DIR),
     )
 
 
@@ -223,8 +229,7 @@ def drop(data_dir: Path, client: str) -> None:
         pass
 
 
-def verify(store: Any, resolve: Any, thresholds: Any, alerts: Mapping[str, float],
-           custom_dir: Path) -> list:
+def verify(store: Any, resolve: Any, thresholds: Any, config_dir: Path) -> list:
     """For ``ratetool check``: every cached summary whose key is current is worked out again
     from the files; one that differs, or that cannot be read, is reported and dropped (the next
     summary rebuilds it). Stale ones are dropped quietly: they would never be used."""
@@ -240,7 +245,7 @@ def verify(store: Any, resolve: Any, thresholds: Any, alerts: Mapping[str, float
             ))
             drop(store.data_dir, client)
             continue
-        current = key(store.data_dir, store.kind, client, alerts, custom_dir)
+        current = key(store.data_dir, config_dir, client)
         if payload.get("key") != current:
             drop(store.data_dir, client)
             continue

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ratetool import paths
 from ratetool.errors import ConfigError
 
 CONFIG_FORMAT = 1
-CONFIG_NAME = "config.toml"
+CONFIG_NAME = paths.CONFIG_NAME
 STORES = ("toml", "csv")
 
 DEFAULT_ALERTS = {"low": 90.0, "drop": 2.5, "item": 70.0}

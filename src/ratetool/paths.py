@@ -20,7 +20,8 @@ CLIENTS_DIR = "clients"
 CLIENT_SUFFIX = ".toml"
 RATINGS_CSV = "ratings.csv"
 CACHE_DIR = ".ratetool-cache"
-#: Inside the config folder: custom instrument files.
+#: Inside the config folder: the settings, and custom instrument files.
+CONFIG_NAME = "config.toml"
 INSTRUMENTS_DIR = "instruments"
 
 

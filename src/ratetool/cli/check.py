@@ -40,9 +40,7 @@ def check(
         problems += csv_cache.verify(store, state.resolve, thresholds, settings)
         from ratetool import client_cache
 
-        problems += client_cache.verify(
-            store, state.resolve, thresholds, state.config.alerts, state.custom_instruments_dir
-        )
+        problems += client_cache.verify(store, state.resolve, thresholds, state.config_dir)
     files = store.files()
     if not problems:
         typer.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems.")

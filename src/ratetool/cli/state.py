@@ -50,14 +50,6 @@ class AppState:
 
         return load_config(self.config_dir)
 
-    @property
-    def custom_instruments_dir(self) -> Path:
-        """Where custom instrument files are kept (``Registry.custom_dir``), known without
-        loading the instruments."""
-        from ratetool import paths
-
-        return self.config_dir / paths.INSTRUMENTS_DIR
-
     @cached_property
     def registry(self) -> Registry:
         from ratetool.instruments import Registry

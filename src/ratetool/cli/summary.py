@@ -142,15 +142,12 @@ def _client_summary(
     state, client: str, *, items: bool, comments: bool, as_json: bool, limit: int | None
 ) -> None:
     from ratetool import client_cache
-    from ratetool.model import validate_client_code
+    from ratetool.codes import validate_client_code
 
     validate_client_code(client)
     current = None
     if not client_cache.disabled():
-        config = state.config
-        current = client_cache.key(
-            state.data_dir, config.store, client, config.alerts, state.custom_instruments_dir
-        )
+        current = client_cache.key(state.data_dir, state.config_dir, client)
         cached = client_cache.load(state.data_dir, client, current) if current else None
         if cached is not None:
             _show_client(
