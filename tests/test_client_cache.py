@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from helpers.store_kit import STORE_KINDS, chop, make_rating
 from ratetool import client_cache
 from ratetool.cli import app
-from ratetool.config import load_config
 from ratetool.store import open_store
 
 runner = CliRunner()
@@ -90,10 +89,7 @@ def from_cache_only(monkeypatch: pytest.MonkeyPatch):
 
 
 def current_key(data_dir: Path, config_dir: Path, client: str) -> tuple | None:
-    config = load_config(config_dir)
-    return client_cache.key(
-        data_dir, config.store, client, config.alerts, config_dir / "instruments"
-    )
+    return client_cache.key(data_dir, config_dir, client)
 
 
 def write_config(config_dir: Path, kind: str, extra: str = "") -> None:
@@ -194,13 +190,8 @@ def test_cached_output_is_identical(clients: str, data_dir: Path, from_cache_onl
 def test_first_summary_in_a_new_data_folder_is_kept(
     store_kind: str, data_dir: Path, from_cache_only
 ) -> None:
-    """The summary kept by the first `summary CLIENT` in a data folder is used by the second.
-
-    Fails for the TOML store (a bug in client_cache, not fixed here): `rate` makes no cache
-    folder there, so the first summary takes the key (which holds the data folder's times), then
-    creates <data>/.ratetool-cache to save the entry, which changes the data folder's times: the
-    entry is stale from birth, the second summary works everything out again (and only the third
-    reads the cache)."""
+    """The summary kept by the first `summary CLIENT` in a data folder is used by the second
+    (with the TOML store `rate` makes no cache folder: making it must not stale the entry)."""
     rate(C1, "9,9,9,9", "2026-10-01")
     first = summary(C1).stdout
     assert cache_file(data_dir, C1).is_file()
@@ -399,11 +390,7 @@ def test_custom_instrument_file_with_an_upper_case_suffix_is_in_the_key(
     data_dir: Path, config_dir: Path
 ) -> None:
     """The instruments read any ``*.toml`` file whatever the case of its suffix (Registry compares
-    ``path.suffix.lower()``), so such a file is a setting the summary depends on.
-
-    Fails (a bug in client_cache.key, not fixed here): the key lists only names ending in
-    lower-case ".toml", so removing ``Normed.TOML`` leaves the key unchanged and the cached
-    summary still shows the instrument's title and scores, with no "definition not found"."""
+    ``path.suffix.lower()``), so such a file is a setting the summary depends on."""
     definition = write_custom_instrument(config_dir, file_name="Normed.TOML")
     rate("C-9", "7,6,6,6", "2026-10-01", "--instrument", "normed")
     invoke("summary")  # the cache folder exists (see test_first_summary_in_a_new_data_folder_...)
@@ -443,7 +430,8 @@ PROBE = textwrap.dedent(
         code = None
     except SystemExit as exc:
         code = exc.code
-    heavy = ["ratetool.scoring", "ratetool.report", "ratetool.instruments", "ratetool.store"]
+    heavy = ["ratetool.scoring", "ratetool.report", "ratetool.instruments", "ratetool.store",
+             "ratetool.config", "ratetool.model", "tomllib"]
     sys.stdout.flush()
     loaded = [m for m in heavy if m in sys.modules]
     print("\\nPROBE " + json.dumps({"code": code, "loaded": loaded}))
@@ -472,7 +460,8 @@ def test_fast_path_stays_light(clients: str, data_dir: Path) -> None:
     # control: the same probe sees them when the summary is worked out from the files
     bypassed, report = probe(C1, no_cache=True)
     assert sorted(report["loaded"]) == [
-        "ratetool.instruments", "ratetool.report", "ratetool.scoring", "ratetool.store"
+        "ratetool.config", "ratetool.instruments", "ratetool.model", "ratetool.report",
+        "ratetool.scoring", "ratetool.store", "tomllib",
     ], report
     assert bypassed == shown
 
