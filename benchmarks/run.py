@@ -41,7 +41,9 @@ class Run:
 
 def run_once(cmd: list[str], env: dict[str, str], stdin: int | None = subprocess.DEVNULL) -> Run:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -56,7 +58,9 @@ def series(cmd: list[str], env: dict[str, str], runs: int, warmup: int = 1) -> l
     return [run_once(cmd, env) for _ in range(runs)]
 
 
-def paired(a: list[str], b: list[str], env: dict[str, str], runs: int) -> tuple[list[Run], list[Run]]:
+def paired(
+    a: list[str], b: list[str], env: dict[str, str], runs: int
+) -> tuple[list[Run], list[Run]]:
     run_once(a, env)
     run_once(b, env)
     ra: list[Run] = []
@@ -115,15 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     import ratetool
 
-    subprocess.run(
-        [PY, "-m", "compileall", "-q", str(Path(ratetool.__file__).parent)], check=False
-    )
+    subprocess.run([PY, "-m", "compileall", "-q", str(Path(ratetool.__file__).parent)], check=False)
     base_env["NO_COLOR"] = "1"
     base_env["COLUMNS"] = "100"
     results: list[Result] = []
     n = args.runs
 
-    def ratio_target(name: str, a: list[str], b: list[str], limit: float, env: dict[str, str]) -> None:
+    def ratio_target(
+        name: str, a: list[str], b: list[str], limit: float, env: dict[str, str]
+    ) -> None:
         ra, rb = paired(a, b, env, n)
         ratios = [x.seconds / y.seconds for x, y in zip(ra, rb)]
         r = median(ratios)
@@ -137,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    def abs_target(name: str, cmd: list[str], seconds: float, env: dict[str, str], mb: float | None = None) -> None:
+    def abs_target(
+        name: str, cmd: list[str], seconds: float, env: dict[str, str], mb: float | None = None
+    ) -> None:
         runs = series(cmd, env, n)
         bad = [r.status for r in runs if r.status != 0]
         t = median([r.seconds for r in runs])
@@ -155,11 +161,25 @@ def main(argv: list[str] | None = None) -> int:
     (empty / "config").mkdir()
     env0 = env_for(empty, base_env)
     typer_import = [PY, "-c", "import typer"]
-    ratio_target("ratetool --version vs import typer", [RATETOOL, "--version"], typer_import, 1.2, env0)
-    ratio_target("ratetool rate --help vs import typer", [RATETOOL, "rate", "--help"], typer_import, 1.6, env0)
+    ratio_target(
+        "ratetool --version vs import typer", [RATETOOL, "--version"], typer_import, 1.2, env0
+    )
+    ratio_target(
+        "ratetool rate --help vs import typer",
+        [RATETOOL, "rate", "--help"],
+        typer_import,
+        1.6,
+        env0,
+    )
     # Time to the first question: stdin is empty, so rate prints the intro and the first
     # question, meets end of input and stops without saving.
-    ratio_target("rate: first question vs import typer", [RATETOOL, "rate", "C-0001"], typer_import, 1.6, env0)
+    ratio_target(
+        "rate: first question vs import typer",
+        [RATETOOL, "rate", "C-0001"],
+        typer_import,
+        1.6,
+        env0,
+    )
 
     answers = ["--answers", "8,9,7,10", "--yes"]
     for store in args.stores:
@@ -189,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                 r <= 1.2 and all(x.status == 0 for x in ra + rb),
             )
         )
-        abs_target(f"[{store}] summary (caseload, 100,000)", [RATETOOL, "summary"], 1.0, env, mb=200)
+        abs_target(
+            f"[{store}] summary (caseload, 100,000)", [RATETOOL, "summary"], 1.0, env, mb=200
+        )
         abs_target(f"[{store}] summary C-0500", [RATETOOL, "summary", "C-0500"], 0.2, env)
         # Not a target: the same without the client's cached summary (the first view after a
         # rating works it out from the file).
@@ -219,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
 
     baseline = median([r.seconds for r in series(typer_import, env0, n)])
     width = max(len(r.name) for r in results)
-    print(f"\nratetool performance targets ({n} runs each, medians; {sys.platform}, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
-          f"python -c 'import typer' takes {baseline * 1000:.0f} ms here)")
+    print(
+        f"\nratetool performance targets ({n} runs each, medians; {sys.platform}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
+        f"python -c 'import typer' takes {baseline * 1000:.0f} ms here)"
+    )
     for r in results:
         status = "INFO" if r.ok is None else "PASS" if r.ok else "FAIL"
         print(f"{status}  {r.name:<{width}}  {r.measured:<34}  target {r.target}")

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hypothesis import HealthCheck, settings
 
 # pexpect needs a POSIX pseudo-terminal: on Windows the real-terminal tests are not collected.
 collect_ignore = ["test_rate_terminal.py"] if sys.platform == "win32" else []
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave POSIX-only tests (file modes, SIGKILL) out of the run on Windows, where they have
@@ -25,10 +25,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    "ci",
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(
-    "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    "dev",
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 

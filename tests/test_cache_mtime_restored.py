@@ -23,19 +23,25 @@ def run(*args: str, no_cache: bool = False) -> str:
 
 
 @pytest.mark.parametrize("store_kind", STORE_KINDS)
-def test_edit_with_size_and_mtime_restored(store_kind: str, data_dir: Path, config_dir: Path) -> None:
+def test_edit_with_size_and_mtime_restored(
+    store_kind: str, data_dir: Path, config_dir: Path
+) -> None:
     write_config(config_dir, store_kind)
     for day, answers in (("2026-10-01", "9,9,9,9"), ("2026-10-08", "8,8,8,8")):
         run("rate", "C-1", "--answers", answers, "--date", day, "--yes")
     views = lambda **kw: (  # noqa: E731
-        run("summary", "--json", **kw), run("summary", "C-1", "--json", **kw),
-        run("export", "--format", "csv", "--output", "-", **kw), run("clients", "--json", **kw),
+        run("summary", "--json", **kw),
+        run("summary", "C-1", "--json", **kw),
+        run("export", "--format", "csv", "--output", "-", **kw),
+        run("clients", "--json", **kw),
     )
     assert views() == views(no_cache=True)  # caches built
     path = data_dir / ("ratings.csv" if store_kind == "csv" else "clients/C-1.toml")
     before = path.stat()
     raw = path.read_bytes()
-    edited = raw.replace(b"8", b"3") if store_kind == "toml" else raw.replace(b",8,8,8,8,", b",3,8,8,8,")
+    edited = (
+        raw.replace(b"8", b"3") if store_kind == "toml" else raw.replace(b",8,8,8,8,", b",3,8,8,8,")
+    )
     assert len(edited) == len(raw) and edited != raw
     path.write_bytes(edited)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))

@@ -195,12 +195,12 @@ def test_the_import_probe_can_see_heavy_imports():
 @pytest.mark.parametrize(
     "args",
     [
-        ["rate"],                                  # missing CLIENT
+        ["rate"],  # missing CLIENT
         ["rate", "C-014", "--no-such-option"],
         ["--no-such-option"],
-        ["rate", "C-014", "--answers"],            # option without its value
+        ["rate", "C-014", "--answers"],  # option without its value
         ["no-such-command"],
-        ["instruments", "show"],                   # missing ID
+        ["instruments", "show"],  # missing ID
         ["instruments", "no-such-subcommand"],
         ["rate", "C-014", "extra-argument"],
     ],
@@ -218,7 +218,11 @@ def test_usage_errors_exit_2(args, data_dir):
 def test_usage_error_in_a_real_process_exits_2(data_dir):
     proc = subprocess.run(
         [sys.executable, "-m", "ratetool", "rate"],
-        env=subprocess_env(), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 2
     assert "Missing argument" in proc.stderr
@@ -243,7 +247,9 @@ def test_no_color_output_of_a_real_process_has_no_escapes():
     proc = subprocess.run(
         [sys.executable, "-m", "ratetool", "instruments", "list"],
         env=subprocess_env(NO_COLOR="1", TERM="xterm-256color"),
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
     assert "checkin" in proc.stdout
@@ -288,7 +294,10 @@ def test_no_color_in_a_real_terminal_means_no_colour():
     for args in ("rate --help", "instruments list", f"--data-dir {demo} summary"):
         out, status = pexpect.run(
             f"{python} -m ratetool {args}",
-            env={**base, "NO_COLOR": "1"}, encoding="utf-8", withexitstatus=True, timeout=30,
+            env={**base, "NO_COLOR": "1"},
+            encoding="utf-8",
+            withexitstatus=True,
+            timeout=30,
         )
         assert status == 0, out
         assert not COLOUR_SGR.search(out), (args, sorted(set(re.findall(r"\x1b\[[0-9;]*m", out))))
@@ -398,8 +407,13 @@ def test_import_help_and_paths_create_nothing(tmp_path):
 
 
 def test_reading_commands_on_a_missing_data_folder_create_nothing(data_dir, config_dir):
-    for args in (["paths"], ["clients"], ["clients", "--json"], ["instruments", "list"],
-                 ["instruments", "show", "checkin"]):
+    for args in (
+        ["paths"],
+        ["clients"],
+        ["clients", "--json"],
+        ["instruments", "list"],
+        ["instruments", "show", "checkin"],
+    ):
         result = run(args)
         assert result.exit_code == 0, (args, result.output)
     assert not data_dir.exists()
@@ -487,7 +501,9 @@ def test_data_dir_option_is_where_rate_writes(tmp_path, data_dir):
 def test_a_closed_output_pipe_is_not_reported_as_a_file_problem(data_dir, args):
     with subprocess.Popen(
         [sys.executable, "-m", "ratetool", *args],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=subprocess_env(),
     ) as proc:
         proc.stdout.close()  # before the program writes: its first write meets a closed pipe

@@ -79,6 +79,7 @@ def from_cache_only(monkeypatch: pytest.MonkeyPatch):
 
     def run(client: str, *flags: str):
         with monkeypatch.context() as m:
+
             def refuse(*_a, **_k):
                 raise AssertionError("summary worked out from the files, not read from the cache")
 
@@ -175,7 +176,10 @@ def test_cached_output_is_identical(clients: str, data_dir: Path, from_cache_onl
     data = json.loads(from_cache_only(C1, "--json", "--items", "--comments").stdout)
     assert sorted(data["instruments"]) == ["checkin", "core"]
     assert [s["comment"] for s in data["sessions"]] == [
-        "good start \U0001f642", "rupture, then repair", None, "better"
+        "good start \U0001f642",
+        "rupture, then repair",
+        None,
+        "better",
     ]
     assert data["sessions"][3]["skipped"] == ["warmth_1"]
     assert "comment" not in json.loads(from_cache_only(C1, "--json").stdout)["sessions"][0]
@@ -204,9 +208,21 @@ def test_first_summary_in_a_new_data_folder_is_kept(
 
 def test_rating_appended_by_another_process(cached: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "ratetool", "rate", C1, "--answers", "3,4,3,4", "--date",
-         "2026-10-29", "--yes"],
-        env=dict(os.environ), check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "ratetool",
+            "rate",
+            C1,
+            "--answers",
+            "3,4,3,4",
+            "--date",
+            "2026-10-29",
+            "--yes",
+        ],
+        env=dict(os.environ),
+        check=True,
+        capture_output=True,
     )
     shown = assert_shows_the_files()
     data = json.loads(shown[0])
@@ -228,8 +244,11 @@ def test_hand_edit_with_size_and_mtime_restored(
     if store_kind == "csv":
         path, old, new = data_dir / "ratings.csv", b",,9,9,9,9,", b",,2,9,9,9,"
     else:
-        path, old, new = (data_dir / "clients" / f"{C1}.toml", b"empathy = 9, warmth = 9",
-                          b"empathy = 2, warmth = 9")
+        path, old, new = (
+            data_dir / "clients" / f"{C1}.toml",
+            b"empathy = 9, warmth = 9",
+            b"empathy = 2, warmth = 9",
+        )
     before = path.stat()
     raw = path.read_bytes()
     assert raw.count(old) == 1
@@ -262,8 +281,8 @@ def test_damaged_cache_gives_the_fresh_summary_and_is_rebuilt(
         # One letter of a comment: the data still unmarshal (a cache without its checksum would
         # show "good swart"), only the checksum tells.
         at = raw.index(b"good start")
-        flipped = raw[: at + 6] + bytes([raw[at + 6] ^ 0x03]) + raw[at + 7:]
-        assert flipped != raw and marshal.loads(flipped[len(client_cache._MAGIC) + 8:])
+        flipped = raw[: at + 6] + bytes([raw[at + 6] ^ 0x03]) + raw[at + 7 :]
+        assert flipped != raw and marshal.loads(flipped[len(client_cache._MAGIC) + 8 :])
         cached.write_bytes(flipped)
     if damage != "deleted":
         assert client_cache._decode(cached.read_bytes()) is None
@@ -271,10 +290,17 @@ def test_damaged_cache_gives_the_fresh_summary_and_is_rebuilt(
     assert "good start" in shown[0]
     rebuilt = client_cache._decode(cached.read_bytes())
     assert rebuilt is not None and rebuilt["key"] == current_key(data_dir, config_dir, C1)
-    assert tuple(
-        from_cache_only(C1, *args).stdout
-        for args in (("--json", "--items", "--comments"), ("--items", "--comments", "--all"), ())
-    ) == shown
+    assert (
+        tuple(
+            from_cache_only(C1, *args).stdout
+            for args in (
+                ("--json", "--items", "--comments"),
+                ("--items", "--comments", "--all"),
+                (),
+            )
+        )
+        == shown
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -442,8 +468,12 @@ PROBE = textwrap.dedent(
 def probe(client: str, *, no_cache: bool = False) -> tuple[str, dict]:
     env = {**os.environ, **(NO_CACHE if no_cache else {})}
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, client], env=env, capture_output=True, text=True,
-        encoding="utf-8", check=False,
+        [sys.executable, "-c", PROBE, client],
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     shown, _, report = proc.stdout.rpartition("\nPROBE ")
@@ -460,8 +490,13 @@ def test_fast_path_stays_light(clients: str, data_dir: Path) -> None:
     # control: the same probe sees them when the summary is worked out from the files
     bypassed, report = probe(C1, no_cache=True)
     assert sorted(report["loaded"]) == [
-        "ratetool.config", "ratetool.instruments", "ratetool.model", "ratetool.report",
-        "ratetool.scoring", "ratetool.store", "tomllib",
+        "ratetool.config",
+        "ratetool.instruments",
+        "ratetool.model",
+        "ratetool.report",
+        "ratetool.scoring",
+        "ratetool.store",
+        "tomllib",
     ], report
     assert bypassed == shown
 
@@ -484,4 +519,3 @@ def test_cache_files_are_private(clients: str, data_dir: Path) -> None:
     for path in files:
         assert oct(path.stat().st_mode & 0o777) == "0o600", path
     assert folder.stat().st_mode & 0o077 == 0
-

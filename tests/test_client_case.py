@@ -9,12 +9,14 @@ from typer.testing import CliRunner
 
 from helpers.store_kit import STORE_KINDS, snapshot, write_config
 from ratetool.cli import app
-from ratetool.model import validate_client_code
 from ratetool.errors import ClientCodeError
+from ratetool.model import validate_client_code
 
 
 @pytest.mark.parametrize("store_kind", STORE_KINDS)
-def test_case_twin_is_refused_and_nothing_written(store_kind: str, data_dir: Path, config_dir: Path) -> None:
+def test_case_twin_is_refused_and_nothing_written(
+    store_kind: str, data_dir: Path, config_dir: Path
+) -> None:
     write_config(config_dir, store_kind)
     runner = CliRunner()
     assert runner.invoke(app, ["rate", "C-014", "--answers", "8,9,7,10", "--yes"]).exit_code == 0

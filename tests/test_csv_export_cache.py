@@ -19,7 +19,8 @@ runner = CliRunner()
 
 def export(*extra: str, no_cache: bool = False) -> bytes:
     result = runner.invoke(
-        app, ["export", "--format", "csv", "--output", "-", *extra],
+        app,
+        ["export", "--format", "csv", "--output", "-", *extra],
         env={"RATETOOL_NO_CACHE": "1"} if no_cache else None,
     )
     assert result.exit_code == 0, result.output
@@ -37,7 +38,15 @@ def data(data_dir: Path) -> Path:
     for args in [
         ["C-1", "--answers", "9,9,9,9", "--date", "2026-10-01", "--comment", "=1+1 ok"],
         ["C-1", "--answers", "5,6,7,8", "--date", "2026-10-08"],
-        ["C-2", "--instrument", "core", "--answers", "5,4,s,5,4,4,5,3,2,1,2,3", "--date", "2026-10-02"],
+        [
+            "C-2",
+            "--instrument",
+            "core",
+            "--answers",
+            "5,4,s,5,4,4,5,3,2,1,2,3",
+            "--date",
+            "2026-10-02",
+        ],
         ["C-3", "--answers", "10,10,10,10", "--date", "2026-10-03", "--practitioner", "-AB"],
     ]:
         result = runner.invoke(app, ["rate", *args, "--yes"])
@@ -57,7 +66,9 @@ def test_several_instruments_and_a_client_filter(data: Path) -> None:
 def test_after_an_append_by_another_process(data: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "ratetool", "rate", "C-3", "--answers", "1,1,1,1", "--yes"],
-        env=dict(os.environ), check=True, capture_output=True,
+        env=dict(os.environ),
+        check=True,
+        capture_output=True,
     )
     assert same().count(b"\r\n") == 6
 

@@ -11,16 +11,16 @@ import os
 import re
 import stat
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from helpers.store_kit import (
-    assert_newer_format_refused,
     CET,
     CLIENT,
+    assert_newer_format_refused,
     chop,
     corrupt_files,
     make_rating,
@@ -186,9 +186,7 @@ def _three() -> list[Rating]:
         make_rating(
             CLIENT, 1, answers={"empathy": 10, "warmth": 0, "genuineness": 5}, skipped=("trust",)
         ),
-        make_rating(
-            CLIENT, 2, comment="ok", rated_at=datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
-        ),
+        make_rating(CLIENT, 2, comment="ok", rated_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
     ]
 
 
@@ -395,7 +393,9 @@ def test_newer_format_is_refused_everywhere(store: CsvStore, data_dir: Path, con
         "add-skip": lambda: store.add([make_rating(CLIENT, 1)], skip_existing_ids=True),
         "repair": store.repair,
     }
-    assert_newer_format_refused(operations, store.path, unchanged=lambda: snapshot(data_dir) == before)
+    assert_newer_format_refused(
+        operations, store.path, unchanged=lambda: snapshot(data_dir) == before
+    )
     for args in (
         ["rate", CLIENT, "--answers", "8,9,7,10", "--yes"],
         ["clients"],
@@ -493,7 +493,7 @@ def _sessions(client: str) -> list[int]:
 
 
 def test_index_is_private_and_derived(cli_store: CsvStore, data_dir: Path):
-    for n in range(3):
+    for _n in range(3):
         assert cli("rate", CLIENT, "--answers", "8,9,7,10", "--yes").exit_code == 0
     index = index_file(data_dir)
     assert index.exists()
@@ -504,7 +504,12 @@ def test_index_is_private_and_derived(cli_store: CsvStore, data_dir: Path):
     assert want == [1, 2, 3]
     index.unlink()  # deleted: rebuilt from the file
     assert _sessions(CLIENT) == want and index.exists()
-    for garbage in (b"", b"junk", index.read_bytes()[:-7], index.read_bytes().replace(b"C-014", b"C-999")):
+    for garbage in (
+        b"",
+        b"junk",
+        index.read_bytes()[:-7],
+        index.read_bytes().replace(b"C-014", b"C-999"),
+    ):
         index.write_bytes(garbage)  # corrupted: its checksum fails, so it is rebuilt
         assert _sessions(CLIENT) == want
         assert cli("rate", CLIENT, "--answers", "8,9,7,10", "--yes").exit_code == 0
@@ -673,7 +678,9 @@ def test_two_timestamps_offsets_survive(store: CsvStore):
     assert got.rated_at.isoformat() == "1890-05-01T10:00:00.000250+00:19:32"
 
 
-def test_a_torn_tail_seen_without_the_lock_is_looked_at_again_under_it(store: CsvStore, monkeypatch):
+def test_a_torn_tail_seen_without_the_lock_is_looked_at_again_under_it(
+    store: CsvStore, monkeypatch
+):
     """Outside the lock, a row being appended by another ratetool looks cut short; the store
     looks again holding the lock (when that writer has finished) before reporting it."""
     store.add([make_rating(CLIENT, 0)])

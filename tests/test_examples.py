@@ -32,8 +32,14 @@ def test_example_instruments_validate() -> None:
 def test_readme_config_example_runs_on_the_demo_data() -> None:
     result = CliRunner().invoke(
         app,
-        ["--config-dir", str(EXAMPLES / "config"), "--data-dir", str(EXAMPLES / "data"),
-         "summary", "--json"],
+        [
+            "--config-dir",
+            str(EXAMPLES / "config"),
+            "--data-dir",
+            str(EXAMPLES / "data"),
+            "summary",
+            "--json",
+        ],
         env={"RATETOOL_NO_CACHE": "1"},
     )
     assert result.exit_code == 0, result.output

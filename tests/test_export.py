@@ -120,8 +120,15 @@ def test_layout_union_of_items_and_dimension_columns():
         *FIXED_COLUMNS,
         *CHECKIN_ITEMS,
         *CORE_ITEMS,
-        "empathy_score", "warmth_score", "genuineness_score", "trust_score",
-        "overall", "pomp", "total", "alerts", "comment",
+        "empathy_score",
+        "warmth_score",
+        "genuineness_score",
+        "trust_score",
+        "overall",
+        "pomp",
+        "total",
+        "alerts",
+        "comment",
     )
     assert len(set(layout.columns)) == len(layout.columns)
 
@@ -178,14 +185,24 @@ def test_csv_has_the_layout_numbers_as_numbers_and_empty_cells(tmp_path, data_di
     assert header[7:11] == list(CHECKIN_ITEMS)
     assert header[11:23] == list(CORE_ITEMS)
     assert header[23:] == [
-        "empathy_score", "warmth_score", "genuineness_score", "trust_score",
-        "overall", "pomp", "total", "alerts", "comment",
+        "empathy_score",
+        "warmth_score",
+        "genuineness_score",
+        "trust_score",
+        "overall",
+        "pomp",
+        "total",
+        "alerts",
+        "comment",
     ]
     first, second, third = rows
     assert (first["client"], first["session"], second["session"]) == ("C-014", "1", "2")
     assert first["rated_at"] == "2026-10-06T10:50:00+01:00"
     assert (first["empathy"], first["warmth"], first["genuineness"], first["trust"]) == (
-        "8", "9", "7", "10",
+        "8",
+        "9",
+        "7",
+        "10",
     )
     assert all(first[i] == "" for i in CORE_ITEMS)  # another instrument's items: empty
     assert all(third[i] == "" for i in CHECKIN_ITEMS)
@@ -320,6 +337,7 @@ def test_csv_to_stdout_keeps_crlf(data_dir):
 
 # -- XLSX -----------------------------------------------------------------------------------------
 
+
 def ooxml_text(value: str) -> str:
     return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), value)
 
@@ -349,8 +367,15 @@ def test_xlsx_ratings_sheet_is_a_real_table_with_numbers_and_dates(tmp_path, dat
     assert row[col["date"]].value == datetime(2026, 10, 6, 10, 50)  # wall-clock time, no zone
     assert row[col["rated_at"]].value == "2026-10-06T10:50:00+01:00"
     assert row[col["rated_at"]].data_type == "s"
-    numeric = ("session", "instrument_version", *CHECKIN_ITEMS, "empathy_score", "overall",
-               "pomp", "total")
+    numeric = (
+        "session",
+        "instrument_version",
+        *CHECKIN_ITEMS,
+        "empathy_score",
+        "overall",
+        "pomp",
+        "total",
+    )
     for name in numeric:
         assert row[col[name]].data_type == "n", name
         assert isinstance(row[col[name]].value, int | float), name
@@ -624,9 +649,7 @@ def test_export_and_import_help_load_no_format_library():
         "print([m for m in ('xlsxwriter', 'openpyxl', 'ratetool.importer',\n"
         "       'ratetool.exporters', 'ratetool.csvformat') if m in sys.modules])\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 

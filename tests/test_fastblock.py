@@ -16,7 +16,9 @@ from ratetool.store.records import session_block
 
 ids = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40).filter(str.strip)
 texts = st.one_of(st.none(), st.text(st.characters(codec="utf-8"), min_size=1, max_size=80))
-offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda m: timezone(timedelta(minutes=m))
+)
 moments = st.builds(
     lambda dt, tz: dt.replace(tzinfo=tz),
     st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
@@ -64,21 +66,28 @@ def test_fast_reader_never_accepts_a_cut_block_tomllib_reads_differently(rating,
 @pytest.mark.parametrize(
     "block",
     [
-        "[[sessions]]\nid = \"a\"\nsession = 1\nrated_at = 2026-11-28T10:50:00+01:00\n"
-        "instrument = \"checkin\"\ninstrument_version = 1\n[sessions.answers]\nempathy = 8\n",
-        "[[sessions]]  # a comment\nid = \"a\"\n",
-        "[[sessions]]\nsession = 1\nid = \"a\"\nrated_at = 2026-11-28T10:50:00Z\n"
-        "instrument = \"x\"\ninstrument_version = 1\nanswers = {}\n",
-        "[[sessions]]\nid = \"a\"\nid = \"b\"\n",
+        '[[sessions]]\nid = "a"\nsession = 1\nrated_at = 2026-11-28T10:50:00+01:00\n'
+        'instrument = "checkin"\ninstrument_version = 1\n[sessions.answers]\nempathy = 8\n',
+        '[[sessions]]  # a comment\nid = "a"\n',
+        '[[sessions]]\nsession = 1\nid = "a"\nrated_at = 2026-11-28T10:50:00Z\n'
+        'instrument = "x"\ninstrument_version = 1\nanswers = {}\n',
+        '[[sessions]]\nid = "a"\nid = "b"\n',
         "[[sessions]]\nid = 'a'\nsession = 1\nrated_at = 2026-11-28T10:50:00+01:00\n"
-        "instrument = \"x\"\ninstrument_version = 1\nanswers = {}\n",
-        "[[sessions]]\nid = \"a\"\nsession = 01\nrated_at = 2026-11-28T10:50:00+01:00\n"
-        "instrument = \"x\"\ninstrument_version = 1\nanswers = {}\n",
-        "[[sessions]]\nid = \"a\"\nsession = 1\nrated_at = 2026-11-28T10:50:00+01:00\n"
-        "instrument = \"x\"\ninstrument_version = 1\nanswers = { a = 1, a = 2 }\n",
+        'instrument = "x"\ninstrument_version = 1\nanswers = {}\n',
+        '[[sessions]]\nid = "a"\nsession = 01\nrated_at = 2026-11-28T10:50:00+01:00\n'
+        'instrument = "x"\ninstrument_version = 1\nanswers = {}\n',
+        '[[sessions]]\nid = "a"\nsession = 1\nrated_at = 2026-11-28T10:50:00+01:00\n'
+        'instrument = "x"\ninstrument_version = 1\nanswers = { a = 1, a = 2 }\n',
     ],
-    ids=["subtable", "comment", "order-and-Z", "duplicate", "literal-string", "leading-zero",
-         "duplicate-answer"],
+    ids=[
+        "subtable",
+        "comment",
+        "order-and-Z",
+        "duplicate",
+        "literal-string",
+        "leading-zero",
+        "duplicate-answer",
+    ],
 )
 def test_fast_reader_steps_aside_for_anything_else(block: str) -> None:
     assert parse_block(block) is None

@@ -104,7 +104,10 @@ def test_resaved_export_imports_with_date_format(data_dir, berlin):
     assert "Imported 4, skipped 0 as duplicates, rejected 0." in result.stdout
     ratings = stored(data_dir)
     assert [(r.client, r.session) for r in ratings] == [
-        ("C-014", 1), ("C-014", 2), ("C-021", 1), ("C-021", 2),
+        ("C-014", 1),
+        ("C-014", 2),
+        ("C-021", 1),
+        ("C-021", 2),
     ]
     first = ratings[0]
     assert first.id == "0b9f7a52-7f0e-4c1e-9a51-3c1d2b8e6f01"  # ids and sessions are kept
@@ -279,8 +282,11 @@ def test_dry_run_reports_and_writes_nothing(data_dir):
 
 
 def test_a_misspelt_column_with_values_is_refused(tmp_path, data_dir):
-    path = write(tmp_path, "typo.csv", "client,date,empathy,warmth,genuineness,trust,comments\n"
-                 "P-1,2026-09-01,7,8,8,6,hello\n")
+    path = write(
+        tmp_path,
+        "typo.csv",
+        "client,date,empathy,warmth,genuineness,trust,comments\nP-1,2026-09-01,7,8,8,6,hello\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "row 1 (the header): column 'comments'" in result.stderr
@@ -289,8 +295,11 @@ def test_a_misspelt_column_with_values_is_refused(tmp_path, data_dir):
 
 
 def test_an_empty_unknown_column_is_ignored(tmp_path, data_dir):
-    path = write(tmp_path, "x.csv", "client;date;empathy;warmth;genuineness;trust;notes;;\n"
-                 "P-1;2026-09-01;7;8;8;6;;;\n")
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client;date;empathy;warmth;genuineness;trust;notes;;\nP-1;2026-09-01;7;8;8;6;;;\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 0, result.output
 
@@ -313,16 +322,24 @@ def test_missing_client_or_date_column(tmp_path, data_dir):
 
 
 def test_broken_quoting_is_a_clear_message(tmp_path, data_dir):
-    path = write(tmp_path, "x.csv", 'client,date,empathy,warmth,genuineness,trust,comment\n'
-                 'P-1,2026-09-01,7,8,8,6,"never closed\nP-1,2026-09-08,7,8,8,6,ok\n')
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client,date,empathy,warmth,genuineness,trust,comment\n"
+        'P-1,2026-09-01,7,8,8,6,"never closed\nP-1,2026-09-08,7,8,8,6,ok\n',
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "quoting is broken" in result.stderr and "Traceback" not in result.output
 
 
 def test_not_utf8_and_xlsx_files_are_explained(tmp_path, data_dir):
-    path = write(tmp_path, "latin.csv", "client,date,empathy,warmth,genuineness,trust,comment\n"
-                 "P-1,2026-09-01,7,8,8,6,très\n", encoding="latin-1")
+    path = write(
+        tmp_path,
+        "latin.csv",
+        "client,date,empathy,warmth,genuineness,trust,comment\nP-1,2026-09-01,7,8,8,6,très\n",
+        encoding="latin-1",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "line 2: the file is not UTF-8" in result.stderr and "CSV UTF-8" in result.stderr
@@ -338,8 +355,12 @@ def test_utf16_tabs_and_sep_line(tmp_path, data_dir):
     rows = "client\tdate\tempathy\twarmth\tgenuineness\ttrust\r\nP-1\t2026-09-01\t7\t8\t8\t6\r\n"
     path = write(tmp_path, "u16.csv", "\ufeff" + rows, encoding="utf-16-le")
     assert run("import", str(path)).exit_code == 0
-    path = write(tmp_path, "sep.csv", "sep=;\nclient;date;empathy;warmth;genuineness;trust\n"
-                 "P-2;2026-09-01;7;8;8;6\nP-2;2026-09-0x;7;8;8;6\n")
+    path = write(
+        tmp_path,
+        "sep.csv",
+        "sep=;\nclient;date;empathy;warmth;genuineness;trust\n"
+        "P-2;2026-09-01;7;8;8;6\nP-2;2026-09-0x;7;8;8;6\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "row 3: date '2026-09-0x'" in result.stderr  # the sep= line is not a row
@@ -347,18 +368,27 @@ def test_utf16_tabs_and_sep_line(tmp_path, data_dir):
 
 
 def test_more_problems_in_one_row_are_all_named(tmp_path, data_dir):
-    path = write(tmp_path, "x.csv", "client,date,empathy,warmth,genuineness,trust,session\n"
-                 "bad code,2099-01-01,11,x,8,6,0\n")
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client,date,empathy,warmth,genuineness,trust,session\nbad code,2099-01-01,11,x,8,6,0\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
-    for text in ("contains a space", "session '0' is not a whole number from 1",
-                 "is in the future", "empathy: 11", "warmth: 'x'"):
+    for text in (
+        "contains a space",
+        "session '0' is not a whole number from 1",
+        "is in the future",
+        "empathy: 11",
+        "warmth: 'x'",
+    ):
         assert text in result.stderr
 
 
 def test_unknown_instrument_and_version(tmp_path, data_dir):
     path = write(
-        tmp_path, "x.csv",
+        tmp_path,
+        "x.csv",
         "client,date,instrument,instrument_version,empathy,warmth,genuineness,trust\n"
         "P-1,2026-09-01,nope,,7,8,8,6\n"
         "P-1,2026-09-01,checkin,7,7,8,8,6\n"
@@ -372,14 +402,31 @@ def test_unknown_instrument_and_version(tmp_path, data_dir):
 
 
 def test_core_rows_may_skip_and_other_instruments_cells_must_be_empty(tmp_path, data_dir):
-    items = ["empathy_1", "warmth_1", "genuineness_1", "trust_1", "empathy_2", "warmth_2",
-             "genuineness_2", "trust_2", "empathy_3", "warmth_3", "genuineness_3", "trust_3"]
-    header = ",".join(["client", "date", "instrument", "empathy", "warmth", "genuineness",
-                       "trust", *items])
-    path = write(tmp_path, "x.csv", header + "\n"
-                 "P-1,2026-09-01,core,,,,," + ",".join(["3"] * 11) + ",skip\n"
-                 "P-2,2026-09-01,core,5,,,," + ",".join(["3"] * 12) + "\n"
-                 "P-3,2026-09-01,checkin,7,8,8,6" + "," * 12 + "\n")
+    items = [
+        "empathy_1",
+        "warmth_1",
+        "genuineness_1",
+        "trust_1",
+        "empathy_2",
+        "warmth_2",
+        "genuineness_2",
+        "trust_2",
+        "empathy_3",
+        "warmth_3",
+        "genuineness_3",
+        "trust_3",
+    ]
+    header = ",".join(
+        ["client", "date", "instrument", "empathy", "warmth", "genuineness", "trust", *items]
+    )
+    path = write(
+        tmp_path,
+        "x.csv",
+        header + "\n"
+        "P-1,2026-09-01,core,,,,," + ",".join(["3"] * 11) + ",skip\n"
+        "P-2,2026-09-01,core,5,,,," + ",".join(["3"] * 12) + "\n"
+        "P-3,2026-09-01,checkin,7,8,8,6" + "," * 12 + "\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "row 3: there is a value in column 'empathy', which is not an item of core" in (
@@ -393,10 +440,25 @@ def test_core_rows_may_skip_and_other_instruments_cells_must_be_empty(tmp_path, 
 
 
 def test_instrument_option_sets_the_default(tmp_path, data_dir):
-    items = ["empathy_1", "warmth_1", "genuineness_1", "trust_1", "empathy_2", "warmth_2",
-             "genuineness_2", "trust_2", "empathy_3", "warmth_3", "genuineness_3", "trust_3"]
-    path = write(tmp_path, "x.csv", "client,date," + ",".join(items) + "\nP-1,2026-09-01,"
-                 + ",".join(["4"] * 12) + "\n")
+    items = [
+        "empathy_1",
+        "warmth_1",
+        "genuineness_1",
+        "trust_1",
+        "empathy_2",
+        "warmth_2",
+        "genuineness_2",
+        "trust_2",
+        "empathy_3",
+        "warmth_3",
+        "genuineness_3",
+        "trust_3",
+    ]
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client,date," + ",".join(items) + "\nP-1,2026-09-01," + ",".join(["4"] * 12) + "\n",
+    )
     assert run("import", str(path)).exit_code == 1  # the default, checkin, has other items
     result = run("import", str(path), "--instrument", "core")
     assert result.exit_code == 0, result.output
@@ -409,8 +471,11 @@ def test_instrument_option_sets_the_default(tmp_path, data_dir):
 def test_the_same_rating_twice_in_a_file_is_imported_once(tmp_path, data_dir):
     rid = str(uuid.uuid4())
     line = f"{rid},P-1,1,2026-09-01T10:00:00+02:00,7,8,8,6\n"
-    path = write(tmp_path, "x.csv", "id,client,session,rated_at,empathy,warmth,genuineness,trust\n"
-                 + line + line)
+    path = write(
+        tmp_path,
+        "x.csv",
+        "id,client,session,rated_at,empathy,warmth,genuineness,trust\n" + line + line,
+    )
     result = run("import", str(path))
     assert result.exit_code == 0, result.output
     assert "Imported 1, skipped 1 as duplicates, rejected 0." in result.stdout
@@ -423,8 +488,12 @@ def test_the_same_rating_twice_in_a_file_is_imported_once(tmp_path, data_dir):
 
 def test_an_id_stored_with_other_values_is_kept_and_noted(tmp_path, data_dir):
     original = seed(data_dir)
-    path = write(tmp_path, "x.csv", "id,client,session,rated_at,empathy,warmth,genuineness,trust\n"
-                 f"{original.id},P-003,1,2026-09-01T10:00:00+01:00,1,1,1,1\n")
+    path = write(
+        tmp_path,
+        "x.csv",
+        "id,client,session,rated_at,empathy,warmth,genuineness,trust\n"
+        f"{original.id},P-003,1,2026-09-01T10:00:00+01:00,1,1,1,1\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 0, result.output
     assert "skipped 1 as duplicates" in result.stdout
@@ -435,7 +504,8 @@ def test_an_id_stored_with_other_values_is_kept_and_noted(tmp_path, data_dir):
 def test_rows_with_and_without_ids_in_one_file(tmp_path, data_dir):
     kept = str(uuid.uuid4())
     path = write(
-        tmp_path, "x.csv",
+        tmp_path,
+        "x.csv",
         "id,client,session,rated_at,empathy,warmth,genuineness,trust\n"
         ",P-1,,2026-09-20,7,8,8,6\n"
         f"{kept},P-1,4,2026-09-10T10:00:00+02:00,7,8,8,7\n"
@@ -454,10 +524,14 @@ def test_rows_with_and_without_ids_in_one_file(tmp_path, data_dir):
 def test_a_damaged_data_file_stops_the_import_before_anything_is_written(tmp_path, data_dir):
     seed(data_dir)
     target = data_dir / "clients" / "P-003.toml"
-    target.write_bytes(target.read_bytes() + b"\n[[sessions]]\nid = \"x\"\nsession = \n")
+    target.write_bytes(target.read_bytes() + b'\n[[sessions]]\nid = "x"\nsession = \n')
     before = snapshot(data_dir)
-    path = write(tmp_path, "x.csv", "client,date,empathy,warmth,genuineness,trust\n"
-                 "P-003,2026-09-20,7,8,8,6\nP-004,2026-09-20,7,8,8,6\n")
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client,date,empathy,warmth,genuineness,trust\n"
+        "P-003,2026-09-20,7,8,8,6\nP-004,2026-09-20,7,8,8,6\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "check --repair" in result.stderr and "Nothing was written" in result.stderr
@@ -468,14 +542,28 @@ def test_a_damaged_data_file_stops_the_import_before_anything_is_written(tmp_pat
 
 
 def test_json_lines_are_detected_by_content_and_validated_by_line(tmp_path, data_dir):
-    good = {"client": "J-1", "rated_at": "2026-09-01T10:00:00+02:00", "instrument": "core",
-            "answers": {f"{d}_{n}": 3 for d in ("empathy", "warmth", "genuineness", "trust")
-                        for n in (1, 2, 3) if (d, n) != ("trust", 3)},
-            "skipped": ["trust_3"], "overall": "ignored", "alerts": []}
+    good = {
+        "client": "J-1",
+        "rated_at": "2026-09-01T10:00:00+02:00",
+        "instrument": "core",
+        "answers": {
+            f"{d}_{n}": 3
+            for d in ("empathy", "warmth", "genuineness", "trust")
+            for n in (1, 2, 3)
+            if (d, n) != ("trust", 3)
+        },
+        "skipped": ["trust_3"],
+        "overall": "ignored",
+        "alerts": [],
+    }
     bad = dict(good, answers={**good["answers"], "trust_3": 2})
     odd = {"client": "J-2", "rated_at": "2026-09-01", "answers": {"empathy": 7}, "colour": "red"}
-    path = write(tmp_path, "records.txt", "\n".join(
-        [json.dumps(good), "", json.dumps(bad), json.dumps(odd), "{not json", "[1]"]) + "\n")
+    path = write(
+        tmp_path,
+        "records.txt",
+        "\n".join([json.dumps(good), "", json.dumps(bad), json.dumps(odd), "{not json", "[1]"])
+        + "\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     err = result.stderr
@@ -510,9 +598,13 @@ def test_importer_core_is_usable_without_the_cli(tmp_path):
 
 
 def test_a_comment_with_line_breaks_is_still_one_row(tmp_path, data_dir):
-    path = write(tmp_path, "x.csv", "client,date,empathy,warmth,genuineness,trust,comment\r\n"
-                 'P-1,2026-09-01,7,8,8,6,"two\r\nlines\r\nhere"\r\n'
-                 "P-1,2026-09-08,7,8,8,66,next\r\n")
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client,date,empathy,warmth,genuineness,trust,comment\r\n"
+        'P-1,2026-09-01,7,8,8,6,"two\r\nlines\r\nhere"\r\n'
+        "P-1,2026-09-08,7,8,8,66,next\r\n",
+    )
     result = run("import", str(path))
     assert result.exit_code == 1
     assert "x.csv, row 3: trust: 66 is outside 0–10" in result.stderr  # not "row 5"
@@ -525,8 +617,12 @@ def test_date_format_problems(tmp_path, data_dir):
         result = run("import", str(RESAVED), "--date-format", bad)
         assert result.exit_code == 1
         assert f"--date-format {bad!r}" in result.stderr and "%d.%m.%Y %H:%M" in result.stderr
-    path = write(tmp_path, "x.csv", "client;date;empathy;warmth;genuineness;trust\n"
-                 "P-1;30.02.2026;7;8;8;6\nP-1;03.11.2026 10:50;7;8;8;6\nP-1;2026-09-01;7;8;8;6\n")
+    path = write(
+        tmp_path,
+        "x.csv",
+        "client;date;empathy;warmth;genuineness;trust\n"
+        "P-1;30.02.2026;7;8;8;6\nP-1;03.11.2026 10:50;7;8;8;6\nP-1;2026-09-01;7;8;8;6\n",
+    )
     result = run("import", str(path), "--date-format", "%d.%m.%Y")
     assert result.exit_code == 1
     assert "row 2: date '30.02.2026' is not a real date" in result.stderr
@@ -546,11 +642,13 @@ def test_a_csv_live_store_file_imports(tmp_path: Path, data_dir: Path, config_di
     other = tmp_path / "colleague"
     other_config = tmp_path / "colleague-config"
     write_config(other_config, "csv")
-    for args in (["C-7", "--answers", "9,8,7,6"], ["C-8", "--instrument", "core", "--answers",
-                                                     "5,4,s,5,4,4,5,3,2,1,2,3"]):
+    for args in (
+        ["C-7", "--answers", "9,8,7,6"],
+        ["C-8", "--instrument", "core", "--answers", "5,4,s,5,4,4,5,3,2,1,2,3"],
+    ):
         result = CliRunner().invoke(
-            app, ["--data-dir", str(other), "--config-dir", str(other_config), "rate", *args,
-                  "--yes"],
+            app,
+            ["--data-dir", str(other), "--config-dir", str(other_config), "rate", *args, "--yes"],
         )
         assert result.exit_code == 0, result.output
     live = other / "ratings.csv"
@@ -560,7 +658,9 @@ def test_a_csv_live_store_file_imports(tmp_path: Path, data_dir: Path, config_di
     mine = {r.id: r for r in open_store(data_dir).read_all().ratings}
     theirs = {r.id: r for r in open_store(other, "csv").read_all().ratings}
     assert mine == theirs
-    assert mine[next(i for i, r in theirs.items() if r.client == "C-8")].skipped == ("genuineness_1",)
+    assert mine[next(i for i, r in theirs.items() if r.client == "C-8")].skipped == (
+        "genuineness_1",
+    )
     newer = tmp_path / "newer.csv"
     newer.write_bytes(live.read_bytes().replace(b",1\r\n", b",2\r\n"))
     before = snapshot(data_dir)
@@ -576,17 +676,34 @@ def test_merging_an_export_with_the_same_session_numbers_renumbers_and_says_so(
     other = tmp_path / "colleague"
     for day, answers in (("2026-09-20", "1,2,3,4"), ("2026-09-27", "2,3,4,5")):
         result = CliRunner().invoke(
-            app, ["--data-dir", str(other), "rate", "P-001", "--answers", answers, "--date", day,
-                  "--yes"],
+            app,
+            [
+                "--data-dir",
+                str(other),
+                "rate",
+                "P-001",
+                "--answers",
+                answers,
+                "--date",
+                day,
+                "--yes",
+            ],
         )
         assert result.exit_code == 0, result.output
     export = tmp_path / "theirs.csv"
-    assert CliRunner().invoke(
-        app, ["--data-dir", str(other), "export", "--output", str(export)]
-    ).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(app, ["--data-dir", str(other), "export", "--output", str(export)])
+        .exit_code
+        == 0
+    )
     assert run("import", str(PAPER)).exit_code == 0  # P-001 sessions 1-3 here
     result = run("import", str(export))
     assert result.exit_code == 0, result.output
-    assert "already has a session 1 (another rating); this one is saved as session 4" in result.output
-    sessions = sorted(r.session for r in open_store(data_dir).read_all().ratings if r.client == "P-001")
+    assert (
+        "already has a session 1 (another rating); this one is saved as session 4" in result.output
+    )
+    sessions = sorted(
+        r.session for r in open_store(data_dir).read_all().ratings if r.client == "P-001"
+    )
     assert sessions == [1, 2, 3, 4, 5]

@@ -127,8 +127,9 @@ def test_builtin_text_falls_back_to_importlib_resources(
 ) -> None:
     """Read directly when the package is plain files; through importlib.resources when not
     (e.g. a zip import, where ``__file__`` is no real folder): the same text either way."""
-    import ratetool.instruments as instruments
     from importlib.resources import files
+
+    import ratetool.instruments as instruments
 
     expected = files("ratetool.instruments").joinpath(name).read_text(encoding="utf-8")
     assert instruments._builtin_text(name) == expected

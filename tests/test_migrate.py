@@ -23,8 +23,8 @@ from ratetool.config import load_config
 from ratetool.errors import StoreError
 from ratetool.instruments import Instrument, load_builtin
 from ratetool.model import Rating
-from ratetool.store import open_store
 from ratetool.store import migrate as migrate_module
+from ratetool.store import open_store
 from ratetool.store.migrate import STAGING, differences, migrate
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "data"
@@ -191,7 +191,11 @@ def run_in(folders: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, *args: s
     monkeypatch.setenv("RATETOOL_CONFIG_DIR", str(folders[1]))
     result = cli(*args)
     where = str(folders[0])
-    return result.exit_code, result.stdout.replace(where, "<data>"), result.stderr.replace(where, "<data>")
+    return (
+        result.exit_code,
+        result.stdout.replace(where, "<data>"),
+        result.stderr.replace(where, "<data>"),
+    )
 
 
 @pytest.mark.parametrize(

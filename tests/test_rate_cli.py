@@ -29,9 +29,18 @@ EXAMPLE_INSTRUMENTS = sorted((REPO / "examples" / "instruments").glob("*.toml"))
 
 CHECKIN_ITEMS = ("empathy", "warmth", "genuineness", "trust")
 CORE_ITEMS = (
-    "empathy_1", "warmth_1", "genuineness_1", "trust_1",
-    "empathy_2", "warmth_2", "genuineness_2", "trust_2",
-    "empathy_3", "warmth_3", "genuineness_3", "trust_3",
+    "empathy_1",
+    "warmth_1",
+    "genuineness_1",
+    "trust_1",
+    "empathy_2",
+    "warmth_2",
+    "genuineness_2",
+    "trust_2",
+    "empathy_3",
+    "warmth_3",
+    "genuineness_3",
+    "trust_3",
 )
 
 
@@ -104,17 +113,17 @@ def practitioner_part(output: str) -> tuple[str, str]:
 
 def test_interactive_rating_forgives_wrong_values_goes_back_and_saves_corrected_answers(data_dir):
     typed = lines(
-        "8",          # Q1 empathy
-        "11",         # Q2: outside the scale
-        "x",          # Q2: not a number
-        "",           # Q2: nothing typed
-        "9",          # Q2 warmth = 9 ...
-        "b",          # Q3: back to Q2
-        "3",          # Q2: ... changed to 3
-        "7",          # Q3 genuineness
-        "10",         # Q4 trust
+        "8",  # Q1 empathy
+        "11",  # Q2: outside the scale
+        "x",  # Q2: not a number
+        "",  # Q2: nothing typed
+        "9",  # Q2 warmth = 9 ...
+        "b",  # Q3: back to Q2
+        "3",  # Q2: ... changed to 3
+        "7",  # Q3 genuineness
+        "10",  # Q4 trust
         "More time at the end, please",  # comment
-        "",           # review: Enter saves
+        "",  # review: Enter saves
     )
     result = run(["rate", "C-014"], input=typed)
     assert_calm(result, 0)
@@ -171,13 +180,16 @@ def test_back_from_the_comment_returns_to_the_last_question(data_dir):
 
 def test_review_changes_an_answer_and_the_comment_before_saving(data_dir):
     typed = lines(
-        "8", "9", "7", "10",
+        "8",
+        "9",
+        "7",
+        "10",
         "first thought",  # comment
-        "2",              # review: change question 2
-        "4",              # warmth 9 -> 4
-        "c",              # review: change the comment
+        "2",  # review: change question 2
+        "4",  # warmth 9 -> 4
+        "c",  # review: change the comment
         "second thought",
-        "",               # review: save
+        "",  # review: save
     )
     result = run(["rate", "C-014"], input=typed)
     assert_calm(result, 0)
@@ -281,10 +293,14 @@ def test_answers_option_stores_exactly_those_answers(data_dir, answers):
 
 def test_answers_option_keeps_comment_practitioner_and_date(data_dir):
     rate_answers(
-        "C-014", "8,9,7,10",
-        "--comment", "Paper form, session 3",
-        "--practitioner", "JD",
-        "--date", "2026-11-03",
+        "C-014",
+        "8,9,7,10",
+        "--comment",
+        "Paper form, session 3",
+        "--practitioner",
+        "JD",
+        "--date",
+        "2026-11-03",
     )
     (rating,) = read_ratings(data_dir, "C-014")
     assert rating.comment == "Paper form, session 3"
@@ -422,8 +438,8 @@ def test_core_refuses_values_outside_its_scale(data_dir):
 
 def test_core_interactive_skip_with_s(data_dir):
     typed = ["3"] * 12
-    typed[1] = "s"          # warmth_1 skipped
-    typed[5] = "S"          # warmth_2 skipped (any case)
+    typed[1] = "s"  # warmth_1 skipped
+    typed[5] = "S"  # warmth_2 skipped (any case)
     typed[11:12] = ["", "6", "0", "skip"]  # trust_3: empty, outside 1-5 twice, then skipped
     result = run(["rate", "C-014", "--instrument", "core"], input=lines(*typed, "", ""))
     assert_calm(result, 0)
@@ -661,7 +677,7 @@ def test_a_damaged_client_file_is_refused_before_any_question(data_dir):
     rate_answers("C-014", "8,9,7,10")
     path = client_file(data_dir, "C-014")
     with path.open("ab") as fh:
-        fh.write(b"\n[[sessions]]\nid = \"cut-short")
+        fh.write(b'\n[[sessions]]\nid = "cut-short')
     before = snapshot(data_dir)
     result = run(["rate", "C-014"], input=lines("8", "9", "7", "10", "", ""))
     assert_calm(result, 1)

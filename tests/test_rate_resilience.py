@@ -32,7 +32,9 @@ def test_failed_save_can_be_retried_after_the_interview(data_dir: Path, monkeypa
     assert "No space left on device" in result.output
     assert calls["n"] == 2
     stored = open_store(data_dir).read_client("C-014").ratings
-    assert [r.answers for r in stored] == [{"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10}]
+    assert [r.answers for r in stored] == [
+        {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10}
+    ]
 
 
 def test_failed_save_quit_writes_nothing(data_dir: Path, monkeypatch) -> None:
@@ -66,7 +68,9 @@ def test_instrument_given_by_path_is_kept_for_later_scoring(
     assert copy.read_bytes() == source.read_bytes()
     source.unlink()
     # The rating still scores: the definition is found by id and version.
-    summary = runner.invoke(app, ["rate", "C-1", "--instrument", "mine", "--answers", "5,5,5,5", "--yes"])
+    summary = runner.invoke(
+        app, ["rate", "C-1", "--instrument", "mine", "--answers", "5,5,5,5", "--yes"]
+    )
     assert summary.exit_code == 0, summary.output
     assert tomllib.loads(copy.read_text(encoding="utf-8"))["id"] == "mine"
     # A second rating by path does not make a second copy.

@@ -13,9 +13,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
-
 import pexpect  # a test dependency on POSIX; conftest.py leaves this file out on Windows
+import pytest
 from typer.testing import CliRunner
 
 from ratetool.cli import app
@@ -120,10 +119,10 @@ def test_a_client_completes_the_check_in_in_a_terminal(data_dir):
     child.expect_exact(PROMPT)
     child.sendline("8")
     answer(child, "9", 2)
-    answer(child, "b", 3)                       # back to question 2 ...
+    answer(child, "b", 3)  # back to question 2 ...
     child.expect_exact("Question 2 of 4")
     child.expect_exact("Enter keeps 9): ")
-    child.sendline("4")                         # ... and change 9 to 4
+    child.sendline("4")  # ... and change 9 to 4
     answer(child, "7", 3)
     answer(child, "10", 4)
     child.expect_exact("Anything that would have made today better?")

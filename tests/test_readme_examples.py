@@ -94,9 +94,11 @@ def test_demo_data_is_what_the_generator_writes(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     subprocess.run(
         [sys.executable, str(ROOT / "examples" / "make_demo_data.py"), str(out)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     committed = ROOT / "examples" / "data"
+
     def data_files(root: Path) -> list[str]:
         # The summary cache (derived, git-ignored) may be there after the README examples ran.
         return sorted(
@@ -112,12 +114,14 @@ def test_demo_data_is_what_the_generator_writes(tmp_path: Path) -> None:
     # it never writes over a folder that is not empty, unless --force
     again = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "make_demo_data.py"), str(out)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert again.returncode == 1 and "--force" in again.stderr
     forced = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "make_demo_data.py"), str(out), "--force"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert forced.returncode == 0
     for name in names:
@@ -165,8 +169,8 @@ def _update() -> int:
             ):
                 output = "\n".join(normalise(real_output(example, Path(tmp) / "cfg")))
                 body = f"{example.command}\n{output}\n"
-                if text[example.start:example.end] != body:
-                    text = text[:example.start] + body + text[example.end:]
+                if text[example.start : example.end] != body:
+                    text = text[: example.start] + body + text[example.end :]
                     changed += 1
             path.write_text(text, encoding="utf-8", newline="\n")
     print(f"Updated {changed} example(s).")

@@ -41,11 +41,25 @@ def assert_shows_the_files() -> None:
 @pytest.fixture
 def cache(data_dir: Path) -> Path:
     for client, answers, day in [
-        ("C-1", "9,9,9,9", "2026-10-01"), ("C-1", "8,9,9,9", "2026-10-08"),
-        ("C-2", "7,7,7,7", "2026-10-02"), ("C-3", "10,10,10,10", "2026-10-03"),
+        ("C-1", "9,9,9,9", "2026-10-01"),
+        ("C-1", "8,9,9,9", "2026-10-08"),
+        ("C-2", "7,7,7,7", "2026-10-02"),
+        ("C-3", "10,10,10,10", "2026-10-03"),
     ]:
-        result = runner.invoke(app, ["rate", client, "--answers", answers, "--date", day, "--yes",
-                                     "--comment", "ok \U0001f642"])
+        result = runner.invoke(
+            app,
+            [
+                "rate",
+                client,
+                "--answers",
+                answers,
+                "--date",
+                day,
+                "--yes",
+                "--comment",
+                "ok \U0001f642",
+            ],
+        )
         assert result.exit_code == 0, result.output
     assert_shows_the_files()
     path = records_cache.path_for(data_dir)
@@ -62,7 +76,9 @@ def test_cached_reads_equal_the_files(cache: Path) -> None:
 def test_rating_appended_by_another_process(cache: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "ratetool", "rate", "C-2", "--answers", "1,2,3,4", "--yes"],
-        env=dict(os.environ), check=True, capture_output=True,
+        env=dict(os.environ),
+        check=True,
+        capture_output=True,
     )
     assert_shows_the_files()
     assert {r["client"]: r["sessions"] for r in views()[0]}["C-2"] == 2
@@ -84,7 +100,9 @@ def test_deleted_cache_is_rebuilt(cache: Path) -> None:
     assert cache.exists()
 
 
-@pytest.mark.parametrize("damage", ["garbage", "flipped-byte", "truncated", "other-python", "empty"])
+@pytest.mark.parametrize(
+    "damage", ["garbage", "flipped-byte", "truncated", "other-python", "empty"]
+)
 def test_corrupted_cache_is_ignored_and_rebuilt(cache: Path, damage: str) -> None:
     raw = cache.read_bytes()
     if damage == "garbage":

@@ -9,10 +9,9 @@ formula, so the CSV escaping is exercised in both directions.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import uuid
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -42,7 +41,11 @@ def resolve(instrument_id: str, version: int) -> Instrument | None:
 
 # Upper case only: client files are named after the code, and some file systems ignore case.
 WINDOWS_DEVICES = {
-    "con", "prn", "aux", "nul", *(f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10))
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10)),
 }
 client_codes = st.from_regex(r"[A-Z0-9_-]{1,12}", fullmatch=True).filter(
     lambda c: c.lower() not in WINDOWS_DEVICES
@@ -62,8 +65,27 @@ comments = st.one_of(
     st.builds(
         lambda start, rest: start + rest,
         st.sampled_from(
-            ["", "=", "+", "-", "@", "'", "''", "\t", "\r", "\n", '"', "\0", " ", "-3",
-             "a\r\nb", "\u2028", "\x85", "\x1c", ";,"]
+            [
+                "",
+                "=",
+                "+",
+                "-",
+                "@",
+                "'",
+                "''",
+                "\t",
+                "\r",
+                "\n",
+                '"',
+                "\0",
+                " ",
+                "-3",
+                "a\r\nb",
+                "\u2028",
+                "\x85",
+                "\x1c",
+                ";,",
+            ]
         ),
         any_text,
     ).filter(bool),
@@ -189,8 +211,9 @@ def test_merging_two_folders_exports_gives_the_union(tmp_path, first, second):
     got = open_store(merged).read_all().ratings
     # Every rating once, identical but for the session number of a rating whose number the
     # same client code already had from the other folder: it is numbered after the others.
-    assert_same([replace(r, session=0) for r in got],
-                [replace(r, session=0) for r in [*from_a, *from_b]])
+    assert_same(
+        [replace(r, session=0) for r in got], [replace(r, session=0) for r in [*from_a, *from_b]]
+    )
     numbers = [(r.client, r.session) for r in got]
     assert len(numbers) == len(set(numbers)), "a client has two ratings with one session number"
     by_id = {r.id: r.session for r in got}
@@ -211,12 +234,29 @@ def test_round_trip_through_the_command_line(tmp_path, name, extra):
     original = store_ratings(
         source,
         [
-            Rating(str(uuid.uuid4()), "0412", 0, datetime(2026, 11, 3, 10, 50, tzinfo=cet),
-                   "checkin", 1, {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10},
-                   "AB", '=HYPERLINK("x")\n"quoted", Grüße'),
-            Rating(str(uuid.uuid4()), "-X", 0, datetime(2026, 11, 4, 9, 0, tzinfo=timezone.utc),
-                   "core", 1, {i: 3 for i in CORE.item_ids if i != "trust_1"}, None, "'tis",
-                   ("trust_1",)),
+            Rating(
+                str(uuid.uuid4()),
+                "0412",
+                0,
+                datetime(2026, 11, 3, 10, 50, tzinfo=cet),
+                "checkin",
+                1,
+                {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10},
+                "AB",
+                '=HYPERLINK("x")\n"quoted", Grüße',
+            ),
+            Rating(
+                str(uuid.uuid4()),
+                "-X",
+                0,
+                datetime(2026, 11, 4, 9, 0, tzinfo=UTC),
+                "core",
+                1,
+                {i: 3 for i in CORE.item_ids if i != "trust_1"},
+                None,
+                "'tis",
+                ("trust_1",),
+            ),
         ],
     )
     out = tmp_path / name

@@ -632,9 +632,10 @@ def test_configured_item_threshold() -> None:
     assert "item" not in kinds(
         score_client(ratings, resolver(checkin()), Thresholds(item=60)).sessions[0].alerts
     )
-    assert Alert("item", "warmth 7 of 10 (at or below 60%)") not in score_client(
-        ratings, resolver(checkin()), Thresholds(item=60)
-    ).sessions[0].alerts
+    assert (
+        Alert("item", "warmth 7 of 10 (at or below 60%)")
+        not in score_client(ratings, resolver(checkin()), Thresholds(item=60)).sessions[0].alerts
+    )
     eighty = score_client(ratings, resolver(checkin()), Thresholds(item=80))
     assert Alert("item", "warmth 7 of 10 (at or below 80%)") in eighty.sessions[0].alerts
 
@@ -650,8 +651,16 @@ def test_configured_drop_threshold() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"low": -1}, {"low": 101}, {"item": 100.5}, {"drop": 0}, {"drop": -2.5},
-               {"drop": float("nan")}, {"low": float("nan")}]
+    "kwargs",
+    [
+        {"low": -1},
+        {"low": 101},
+        {"item": 100.5},
+        {"drop": 0},
+        {"drop": -2.5},
+        {"drop": float("nan")},
+        {"low": float("nan")},
+    ],
 )
 def test_thresholds_reject_impossible_values(kwargs) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs))):
@@ -731,7 +740,10 @@ def test_sessions_ordered_by_session_then_rated_at_whatever_the_input_order() ->
         random.Random(seed).shuffle(shuffled)
         scores = score_client(shuffled, resolver(checkin()))
         assert [(s.session, s.total) for s in scores.sessions] == [
-            (1, 20.0), (1, 40.0), (2, 35.0), (3, 30.0)
+            (1, 20.0),
+            (1, 40.0),
+            (2, 35.0),
+            (3, 30.0),
         ]
         # session 2 drops from the 40 rated later in session 1: 100.0 -> 87.5
         expected = Alert("drop", "dropped 12.5 points since session 1 (100.0% to 87.5%)")
@@ -781,7 +793,10 @@ def test_series_and_changes() -> None:
     scores = score_client(ratings, resolver(checkin()))
     assert scores.series("checkin", "total") == [(1, 32.0), (2, 36.0), (4, 36.0)]
     assert scores.series("checkin", "total", include_missing=True) == [
-        (1, 32.0), (2, 36.0), (3, None), (4, 36.0)
+        (1, 32.0),
+        (2, 36.0),
+        (3, None),
+        (4, 36.0),
     ]
     assert scores.series("checkin", "empathy") == [(1, 8.0), (2, 9.0), (3, 10.0), (4, 10.0)]
     assert scores.series("checkin", "pomp") == [(1, 80.0), (2, 90.0), (4, 90.0)]
@@ -835,7 +850,16 @@ def test_attention_order() -> None:
         [nothing, calm_b, improved, item, low_a, calm_a, drop, recovered, low_b, worsening]
     )
     assert [c.client for c in ordered] == [
-        "W", "D", "LB", "LA", "I", "R", "CA", "CB", "UP", "A-EMPTY"
+        "W",
+        "D",
+        "LB",
+        "LA",
+        "I",
+        "R",
+        "CA",
+        "CB",
+        "UP",
+        "A-EMPTY",
     ]
     assert kinds(improved.sessions[-1].alerts) == ["reliable-change"]
     assert kinds(drop.sessions[-1].alerts) == ["drop"]
@@ -887,9 +911,7 @@ def test_pomp_within_0_and_100_and_total_within_bounds(lo, width, n_items, data)
         ),
     )
     answers = {
-        item.id: data.draw(st.integers(lo, hi))
-        for item in inst.items
-        if data.draw(st.booleans())
+        item.id: data.draw(st.integers(lo, hi)) for item in inst.items if data.draw(st.booleans())
     }
     s = score_answers(inst, answers)
     if s.pomp is not None:
@@ -931,10 +953,41 @@ def _both_roundings(x: float, places: int) -> tuple[object, object]:
 @pytest.mark.parametrize(
     "x",
     [
-        2.675, -2.915, 0.125, 92.45, 61.24999999999999, -0.001, 0.0, -0.0, 1.005, 0.5, 1.5, -0.5,
-        5e-10, 4.9e-10, 1.5e-9, -1.5e-9, 4.9999999995, 0.0499999999949, 9.9999999995, 1e-9,
-        1e16, 1.2345678901234567e20, 9.99e50, 9.999999999999999e50, 1e51, -1e51, 5e-324,
-        1.7976931348623157e308, 123456789.123456789, 0.045, 0.055, 99.95, 100.05, 1 / 3, 2 / 3,
+        2.675,
+        -2.915,
+        0.125,
+        92.45,
+        61.24999999999999,
+        -0.001,
+        0.0,
+        -0.0,
+        1.005,
+        0.5,
+        1.5,
+        -0.5,
+        5e-10,
+        4.9e-10,
+        1.5e-9,
+        -1.5e-9,
+        4.9999999995,
+        0.0499999999949,
+        9.9999999995,
+        1e-9,
+        1e16,
+        1.2345678901234567e20,
+        9.99e50,
+        9.999999999999999e50,
+        1e51,
+        -1e51,
+        5e-324,
+        1.7976931348623157e308,
+        123456789.123456789,
+        0.045,
+        0.055,
+        99.95,
+        100.05,
+        1 / 3,
+        2 / 3,
     ],
 )
 @pytest.mark.parametrize("places", [0, 1, 2, 3, 9, 10, -1, -2])

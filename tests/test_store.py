@@ -14,7 +14,7 @@ import re
 import stat
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from helpers.store_kit import (
-    assert_newer_format_refused,
     ANSWERS,
     CET,
     CLIENT,
     STORE_KINDS,
+    assert_newer_format_refused,
     chop,
     corrupt_files,
     make_rating,
@@ -97,7 +97,7 @@ def only_file(store: Store) -> Path:
 
 def test_round_trip_numbers_sessions_per_client(store: Store, store_kind: str, data_dir: Path):
     zones = [
-        timezone.utc,
+        UTC,
         timezone(timedelta(hours=5, minutes=45)),
         timezone(timedelta(hours=-3, minutes=-30)),
         CET,
@@ -259,9 +259,7 @@ def _three_for_truncation() -> list[Rating]:
         make_rating(
             CLIENT, 1, answers={"empathy": 10, "warmth": 0, "genuineness": 5}, skipped=("trust",)
         ),
-        make_rating(
-            CLIENT, 2, comment="ok", rated_at=datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
-        ),
+        make_rating(CLIENT, 2, comment="ok", rated_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
     ]
 
 
@@ -393,7 +391,7 @@ def test_toml_file_layout_is_header_then_one_block_per_rating(toml_store: Store)
     second = path.read_bytes()
     assert second.startswith(first)  # appended, header not repeated
     tail = second[len(first) :].decode("utf-8")
-    assert tail.startswith("\n[[sessions]]\nid = \"second\"\nsession = 2\n")
+    assert tail.startswith('\n[[sessions]]\nid = "second"\nsession = 2\n')
     assert tail.splitlines()[-1].startswith("answers = { ")  # answers last: a cut never misreads
     assert tail.count("format =") == 0
 
@@ -475,9 +473,7 @@ def test_repeated_repairs_never_overwrite_a_corrupt_file(store: Store, data_dir:
     assert store.check() == []
 
 
-def test_lock_timeout_writes_nothing(
-    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
-):
+def test_lock_timeout_writes_nothing(store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch):
     """Another writer holding the lock too long: add() gives up with a calm message and writes
     nothing. (The wait is the store's own timeout, shortened; nothing here sleeps.)"""
     from filelock import FileLock

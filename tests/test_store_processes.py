@@ -91,7 +91,7 @@ def run_two_writers(
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err
         assert err == "", err
     return [parse_saved(out.splitlines()) for out, _ in outputs]

@@ -32,8 +32,15 @@ def run(*args: str, ok: bool = True):
     return result
 
 
-def rate(client: str, answers: str, day: str, *, instrument: str | None = None,
-         practitioner: str | None = None, comment: str | None = None) -> None:
+def rate(
+    client: str,
+    answers: str,
+    day: str,
+    *,
+    instrument: str | None = None,
+    practitioner: str | None = None,
+    comment: str | None = None,
+) -> None:
     args = ["rate", client, "--answers", answers, "--date", day, "--yes"]
     if instrument:
         args += ["--instrument", instrument]
@@ -48,8 +55,9 @@ def summary_json(*args: str):
     return json.loads(run("summary", *args, "--json").stdout)
 
 
-def checkin_series(client: str, rows: list[str], *, start: int = 1, month: int = 3,
-                   practitioner: str | None = None) -> None:
+def checkin_series(
+    client: str, rows: list[str], *, start: int = 1, month: int = 3, practitioner: str | None = None
+) -> None:
     for i, answers in enumerate(rows):
         rate(client, answers, f"2025-{month:02d}-{start + i:02d}", practitioner=practitioner)
 
@@ -81,7 +89,7 @@ def section(text: str, heading: str) -> list[str]:
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading))
     out = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.strip():
             break
         out.append(line)
@@ -148,11 +156,11 @@ def test_alerts_fire_exactly_on_a_constructed_trajectory() -> None:
     checkin_series(
         "C-001",
         [
-            "9,9,9,9",    # 36 = 90.0%: not low (90.0 is not below 90), no item (9 > 7)
-            "9,9,9,9",    # equal: no drop
-            "10,9,9,8",   # 36 again, 8 is not an item alert
-            "9,9,9,8",    # 35 = 87.5%: drop 2.5 (since session 3) and low
-            "10,10,10,7", # 37 = 92.5%: rising, not low; item: trust 7 of 10
+            "9,9,9,9",  # 36 = 90.0%: not low (90.0 is not below 90), no item (9 > 7)
+            "9,9,9,9",  # equal: no drop
+            "10,9,9,8",  # 36 again, 8 is not an item alert
+            "9,9,9,8",  # 35 = 87.5%: drop 2.5 (since session 3) and low
+            "10,10,10,7",  # 37 = 92.5%: rising, not low; item: trust 7 of 10
         ],
     )
     data = summary_json("C-001")
@@ -272,16 +280,26 @@ def test_json_numbers_equal_the_table_numbers() -> None:
         assert cells[1] == str(s["session"])
         assert cells[2] == s["instrument"]  # two instruments: the instrument column is shown
         expected = [f(s["dimensions"][d], "dimension") for d in dims] + [
-            f(s["overall"], "overall"), f(s["pomp"], "pomp"), f(s["total"], "total")
+            f(s["overall"], "overall"),
+            f(s["pomp"], "pomp"),
+            f(s["total"], "total"),
         ]
         assert cells[3:10] == expected
         assert " ".join(cells[10:12]) in ("! alert", "▲ watch", "✓ ok", "– no score")
-        assert cells[12:] == [k + ("," if i < len(s["alerts"]) - 1 else "")
-                              for i, k in enumerate(s["alerts"])]
+        assert cells[12:] == [
+            k + ("," if i < len(s["alerts"]) - 1 else "") for i, k in enumerate(s["alerts"])
+        ]
 
     # trend tables: first, latest and both changes
-    labels = {"Empathy": "empathy", "Warmth": "warmth", "Genuineness": "genuineness",
-              "Trust": "trust", "Overall": "overall", "% max": "pomp", "Total": "total"}
+    labels = {
+        "Empathy": "empathy",
+        "Warmth": "warmth",
+        "Genuineness": "genuineness",
+        "Trust": "trust",
+        "Overall": "overall",
+        "% max": "pomp",
+        "Total": "total",
+    }
     for iid in ("core", "checkin"):
         trend = data["trends"][iid]
         lines = section(text, f"Trend, {iid} ")[1:]  # skip the header row
@@ -291,7 +309,7 @@ def test_json_numbers_equal_the_table_numbers() -> None:
             label = "% max" if line.startswith("% max") else line.split()[0]
             key = labels[label]
             kind = key if key in ("overall", "pomp", "total") else "dimension"
-            numbers = line[len(label):].split()[-4:]
+            numbers = line[len(label) :].split()[-4:]
             assert numbers == [
                 f(trend["first"][key], kind),
                 f(trend["latest"][key], kind),
@@ -309,7 +327,9 @@ def test_json_numbers_equal_the_table_numbers() -> None:
     assert (trend["first"]["empathy"], trend["latest"]["empathy"]) == (4.33, 4.67)
     assert trend["change_since_first"]["empathy"] == 0.34
     assert trend["change_since_previous"]["pomp"] == 7.3
-    assert data["sessions"][2]["total"] is None and data["sessions"][2]["dimensions"]["warmth"] == 4.5
+    assert (
+        data["sessions"][2]["total"] is None and data["sessions"][2]["dimensions"]["warmth"] == 4.5
+    )
 
     # caseload: overall and % max cells equal the caseload JSON
     caseload = json.loads(run("summary", "--json").stdout)
@@ -331,8 +351,12 @@ def test_tables_read_without_colour() -> None:
     checkin_series("C-001", ["10,10,10,10", "9,9,9,9", "8,8,8,8", "10,10,10,7"])
     checkin_series("C-002", ["10,10,10,10", "10,10,10,10"])
     checkin_series("C-003", ["10,10,10,10", "9,9,10,7"])
-    for args in (["summary", "C-001"], ["summary"], ["summary", "--by", "month"],
-                 ["summary", "C-001", "--items", "--comments"]):
+    for args in (
+        ["summary", "C-001"],
+        ["summary"],
+        ["summary", "--by", "month"],
+        ["summary", "C-001", "--items", "--comments"],
+    ):
         text = run(*args).stdout
         assert not ANSI.search(text), args
         assert max(len(line) for line in text.splitlines()) <= 100, args
@@ -436,7 +460,10 @@ def test_items_show_item_level_answers() -> None:
     checkin = section(text, "Answers, checkin")
     assert checkin[0].split() == ["Item", "#2"]
     assert [line.split() for line in checkin[1:]] == [
-        ["empathy", "9"], ["warmth", "8"], ["genuineness", "10"], ["trust", "7"]
+        ["empathy", "9"],
+        ["warmth", "8"],
+        ["genuineness", "10"],
+        ["trust", "7"],
     ]
     data = summary_json("C-001", "--items")
     first = data["sessions"][0]
@@ -452,8 +479,15 @@ def add_checkins(data_dir: Path, client: str, totals: list[tuple[int, int, int, 
     start = datetime(2025, 1, 6, 10, 50, tzinfo=timezone(timedelta(hours=1)))
     open_store(data_dir).add(
         [
-            Rating(str(uuid.uuid4()), client, n, start + timedelta(days=n), "checkin", 1,
-                   dict(zip(("empathy", "warmth", "genuineness", "trust"), answers)))
+            Rating(
+                str(uuid.uuid4()),
+                client,
+                n,
+                start + timedelta(days=n),
+                "checkin",
+                1,
+                dict(zip(("empathy", "warmth", "genuineness", "trust"), answers)),
+            )
             for n, answers in enumerate(totals, 1)
         ],
         number_sessions=False,
@@ -578,7 +612,8 @@ def test_by_month() -> None:
     ]
     ab = json.loads(run("summary", "--by", "month", "--practitioner", "AB", "--json").stdout)
     assert [(m["month"], m["sessions"], m["mean_pomp"]) for m in ab] == [
-        ("2025-01", 2, 95.0), ("2025-02", 1, 92.5)
+        ("2025-01", 2, 95.0),
+        ("2025-02", 1, 92.5),
     ]
     since = json.loads(run("summary", "--by", "month", "--since", "2025-02-01", "--json").stdout)
     assert [m["month"] for m in since] == ["2025-02"]
@@ -624,16 +659,45 @@ def test_usage_mistakes_exit_2(args: list[str]) -> None:
 
 
 SESSION_KEYS = {
-    "session", "rated_at", "instrument", "instrument_version", "practitioner", "scored",
-    "dimensions", "overall", "pomp", "total", "band", "alerts", "alert_reasons",
+    "session",
+    "rated_at",
+    "instrument",
+    "instrument_version",
+    "practitioner",
+    "scored",
+    "dimensions",
+    "overall",
+    "pomp",
+    "total",
+    "band",
+    "alerts",
+    "alert_reasons",
 }
 TREND_KEYS = {
-    "sessions", "series", "first", "latest", "change_since_first", "change_since_previous",
+    "sessions",
+    "series",
+    "first",
+    "latest",
+    "change_since_first",
+    "change_since_previous",
 }
 CASELOAD_KEYS = {
-    "attention", "client", "sessions", "first_rated_at", "last_rated_at", "latest_session",
-    "instrument", "instruments", "latest_overall", "latest_pomp", "latest_total",
-    "recent_sessions", "recent_pomp", "band", "alerts", "alert_reasons",
+    "attention",
+    "client",
+    "sessions",
+    "first_rated_at",
+    "last_rated_at",
+    "latest_session",
+    "instrument",
+    "instruments",
+    "latest_overall",
+    "latest_pomp",
+    "latest_total",
+    "recent_sessions",
+    "recent_pomp",
+    "band",
+    "alerts",
+    "alert_reasons",
 }
 
 
@@ -641,13 +705,25 @@ def test_json_keys_are_the_documented_ones() -> None:
     checkin_series("C-001", ["9,9,9,9", "8,8,8,8"])
     data = summary_json("C-001")
     assert set(data) == {
-        "client", "instrument", "instruments", "thresholds", "sessions", "trends",
-        "reliable_change", "reliable_changes",
+        "client",
+        "instrument",
+        "instruments",
+        "thresholds",
+        "sessions",
+        "trends",
+        "reliable_change",
+        "reliable_changes",
     }
     assert all(set(s) == SESSION_KEYS for s in data["sessions"])
     assert set(data["trends"]["checkin"]) == TREND_KEYS
     assert set(data["trends"]["checkin"]["series"]) == {
-        "empathy", "warmth", "genuineness", "trust", "overall", "pomp", "total"
+        "empathy",
+        "warmth",
+        "genuineness",
+        "trust",
+        "overall",
+        "pomp",
+        "total",
     }
     both = summary_json("C-001", "--items", "--comments")["sessions"][0]
     assert set(both) == SESSION_KEYS | {"answers", "item_scores", "skipped", "comment"}
@@ -672,10 +748,18 @@ def test_unknown_instrument_is_listed_with_no_scores(data_dir: Path) -> None:
     when = datetime(2025, 3, 1, 10, 50, tzinfo=timezone(timedelta(hours=1)))
     open_store(data_dir).add(
         [
-            Rating(str(uuid.uuid4()), "C-001", 1, when, "checkin", 1,
-                   {"empathy": 9, "warmth": 9, "genuineness": 9, "trust": 9}),
-            Rating(str(uuid.uuid4()), "C-001", 2, when + timedelta(days=7), "gone", 1,
-                   {"a": 3, "b": 4}),
+            Rating(
+                str(uuid.uuid4()),
+                "C-001",
+                1,
+                when,
+                "checkin",
+                1,
+                {"empathy": 9, "warmth": 9, "genuineness": 9, "trust": 9},
+            ),
+            Rating(
+                str(uuid.uuid4()), "C-001", 2, when + timedelta(days=7), "gone", 1, {"a": 3, "b": 4}
+            ),
         ],
         number_sessions=False,
     )
@@ -686,7 +770,9 @@ def test_unknown_instrument_is_listed_with_no_scores(data_dir: Path) -> None:
     text = words(run("summary", "C-001").stdout)
     assert "gone (definition not found)" in text
     assert "– no score" in text
-    assert "Reliable change (gone): not available, the instrument's definition was not found." in text
+    assert (
+        "Reliable change (gone): not available, the instrument's definition was not found." in text
+    )
     rows = json.loads(run("summary", "--json").stdout)
     assert rows[0]["band"] == "none" and rows[0]["latest_pomp"] is None
     assert "– no score" in run("summary").stdout
@@ -698,8 +784,9 @@ def test_unknown_instrument_is_listed_with_no_scores(data_dir: Path) -> None:
 def test_damaged_file_warns_and_still_summarises(data_dir: Path) -> None:
     rate("C-001", "9,9,9,9", "2025-03-01")
     path = data_dir / "clients" / "C-001.toml"
-    path.write_text(path.read_text(encoding="utf-8") + "\n[[sessions]]\nid = \"x\"\n",
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + '\n[[sessions]]\nid = "x"\n', encoding="utf-8"
+    )
     result = run("summary", "C-001")
     assert "Warning: 1 problem" in result.stderr
     assert len(session_rows(result.stdout)) == 1

@@ -57,9 +57,21 @@ def test_cache_is_used_and_equal(caseload: Path) -> None:
 def test_rating_appended_by_another_process(caseload: Path) -> None:
     env = {**os.environ}
     subprocess.run(
-        [sys.executable, "-m", "ratetool", "rate", "C-2", "--answers", "3,4,3,4", "--date",
-         "2026-10-16", "--yes"],
-        env=env, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "ratetool",
+            "rate",
+            "C-2",
+            "--answers",
+            "3,4,3,4",
+            "--date",
+            "2026-10-16",
+            "--yes",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     shown = summary_json()
     assert shown == truth()
@@ -90,8 +102,13 @@ def test_deleted_cache_is_rebuilt(caseload: Path) -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"\x00\xff not json", b'{"format": 1, "settings": "x", "clients": []}',
-     b'{"format": 99}', b"[1, 2, 3]"],
+    [
+        b"",
+        b"\x00\xff not json",
+        b'{"format": 1, "settings": "x", "clients": []}',
+        b'{"format": 99}',
+        b"[1, 2, 3]",
+    ],
     ids=["empty", "binary", "wrong-settings", "newer-format", "wrong-shape"],
 )
 def test_corrupted_cache_is_rebuilt(caseload: Path, garbage: bytes) -> None:

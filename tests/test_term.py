@@ -49,7 +49,11 @@ def test_wrapped_lines_fit_and_keep_every_word(text: str, width: int) -> None:
 
 def table() -> Table:
     return Table(
-        [Column("Date", no_wrap=True), Column("#", justify="right", no_wrap=True), Column("Alerts")],
+        [
+            Column("Date", no_wrap=True),
+            Column("#", justify="right", no_wrap=True),
+            Column("Alerts"),
+        ],
         [
             ["2026-11-03", 9, "drop, low, item"],
             ["2026-11-10", 10, None],
@@ -66,7 +70,10 @@ def test_columns_are_as_wide_as_their_widest_cell_numbers_right_aligned() -> Non
         "2026-11-10  10",
         "2026-11-17  11  low",
     ]
-    assert table().lines(Terminal(io.StringIO(), width=80), gap=1)[1] == "2026-11-03  9 drop, low, item"
+    assert (
+        table().lines(Terminal(io.StringIO(), width=80), gap=1)[1]
+        == "2026-11-03  9 drop, low, item"
+    )
 
 
 def test_a_table_too_wide_wraps_its_last_column_under_itself() -> None:

@@ -109,7 +109,9 @@ def rich_ratings() -> list[Rating]:
     skipped = ("warmth_2", "trust_1")
     ratings += [
         rating(
-            "C-021", i, "core",
+            "C-021",
+            i,
+            "core",
             answers={k: v for k, v in rating("x", i, "core").answers.items() if k not in skipped},
             skipped=skipped,
             rated_at=datetime(2026, 10, 7, 16, 5, 30, tzinfo=EST) + timedelta(days=7 * i),
@@ -229,8 +231,11 @@ def test_every_ratings_cell_is_the_data_with_its_type_and_format(tmp_path, data_
 
     by_comment = {r.comment: r for r in stored}
     comment_col = header.index("comment")
-    seen = {ooxml_text(row[comment_col].value) for row in ws.iter_rows(min_row=2)
-            if row[comment_col].value is not None}
+    seen = {
+        ooxml_text(row[comment_col].value)
+        for row in ws.iter_rows(min_row=2)
+        if row[comment_col].value is not None
+    }
     assert seen == set(by_comment) - {None}  # every comment, exactly, once
 
 
@@ -248,8 +253,10 @@ def test_a_date_before_1900_is_no_cell_but_rated_at_keeps_it(tmp_path, data_dir)
 def test_rich_text_lookalike_is_escaped_not_passed_through(tmp_path, data_dir):
     """XlsxWriter copies a text that starts with <r> and ends with </r> into the file as XML (its
     way of passing rich text through); a client's comment is text, so it is escaped."""
-    seed(data_dir, [rating("C-1", 0, comment="<r><t>x</t></r>"),
-                    rating("C-1", 1, comment="<r>&</r>")])
+    seed(
+        data_dir,
+        [rating("C-1", 0, comment="<r><t>x</t></r>"), rating("C-1", 1, comment="<r>&</r>")],
+    )
     out = tmp_path / "out.xlsx"
     assert run("export", "--output", str(out)).exit_code == 0
     with zipfile.ZipFile(out) as z:
@@ -298,8 +305,9 @@ def test_workbook_equals_the_one_xlsxwriter_writes_cell_by_cell(tmp_path, monkey
     monkeypatch.setattr(xlsx, "BATCH", 5)
     # XlsxWriter passes <r>...</r> through as rich text (see the test above): left out here.
     ratings = [r for r in rich_ratings() if not (r.comment or "").startswith("<r>")]
-    ratings += [rating(f"C-{i:03d}", 0, answers=dict.fromkeys(CHECKIN.item_ids, i % 11))
-                for i in range(40)]  # more than the chart draws
+    ratings += [
+        rating(f"C-{i:03d}", 0, answers=dict.fromkeys(CHECKIN.item_ids, i % 11)) for i in range(40)
+    ]  # more than the chart draws
     numbered = [replace(r, session=i + 1) for i, r in enumerate(ratings)]
     data = collect(numbered, resolve)
     new = tmp_path / "new.xlsx"
@@ -326,8 +334,12 @@ def test_workbook_equals_the_one_xlsxwriter_writes_cell_by_cell(tmp_path, monkey
         # the sheets, the shared strings and the styles, which number strings and styles in
         # another order now that the Ratings text is inline, nor docProps/core.xml, which holds
         # the second each workbook was written.
-        same = [m for m in za.namelist() if not m.startswith("xl/worksheets/sheet")
-                and m not in ("xl/sharedStrings.xml", "xl/styles.xml", "docProps/core.xml")]
+        same = [
+            m
+            for m in za.namelist()
+            if not m.startswith("xl/worksheets/sheet")
+            and m not in ("xl/sharedStrings.xml", "xl/styles.xml", "docProps/core.xml")
+        ]
         assert "xl/tables/table1.xml" in same and "xl/charts/chart1.xml" in same
         for member in same:
             assert za.read(member) == zb.read(member), member
@@ -343,7 +355,7 @@ def test_ratings_columns_equal_rating_values_and_score_values(monkeypatch):
     columns = xlsx._RatingsColumns(data.layout, header)
     assert columns.slow == []  # every column is read the fast way
     for start in range(0, len(data.sessions), 7):
-        batch = data.sessions[start:start + 7]
+        batch = data.sessions[start : start + 7]
         got = columns.of(batch)
         for i, score in enumerate(batch):
             want = {**rating_values(score.rating), **score_values(score)}
@@ -357,8 +369,10 @@ def test_ratings_columns_equal_rating_values_and_score_values(monkeypatch):
 def test_chart_counts_only_lines_that_have_points():
     """Past the lines it draws, the chart only counts lines: a client (or an instrument of a
     client) without any percent of maximum has no line."""
-    ratings = [rating(f"C-{i:03d}", 0, answers=dict.fromkeys(CHECKIN.item_ids, 3))
-               for i in range(xlsx.MAX_CHART_SERIES + 2)]
+    ratings = [
+        rating(f"C-{i:03d}", 0, answers=dict.fromkeys(CHECKIN.item_ids, 3))
+        for i in range(xlsx.MAX_CHART_SERIES + 2)
+    ]
     ratings += [rating(f"Z-{i}", 0, "gone", answers={"q1": 1}) for i in range(3)]
     ratings.append(rating("C-000", 1, "gone", answers={"q1": 1}))  # a second, unscored line
     ratings = [replace(r, session=i + 1) for i, r in enumerate(ratings)]
@@ -407,14 +421,49 @@ def test_an_error_while_compressing_reaches_the_caller():
 
 # -- the cell XML against XlsxWriter's own -----------------------------------------------------
 
-NUMBERS = [0, -0.0, 1, 8, -3, 8.5, 93.75, 0.1 + 0.2, 1 / 3, 1e20, 1e-7, 2**53 + 1, 10**16,
-           123456789.123456789]
-DATES = [datetime(1900, 1, 1), datetime(1900, 1, 1, 12), datetime(1900, 2, 28, 23, 59),
-         datetime(1900, 3, 1), datetime(2026, 11, 3, 10, 50), datetime(2026, 11, 3, 10, 50, 7, 5),
-         datetime(9999, 12, 31, 23, 59, 59, 999999)]
-TEXTS = [*COMMENTS[:15], *COMMENTS[16:], "", " ", "plain", "a\x00b", "\x1c\x1d\x1e\x1f",
-         "\x85next line", "x\u2028", "__x1234__", "_xZZZZ_", "_x00e9_", "a" * 40_000,
-         "🙂" * 20_000, "é" * 32_767, "=" + "b" * 33_000]
+NUMBERS = [
+    0,
+    -0.0,
+    1,
+    8,
+    -3,
+    8.5,
+    93.75,
+    0.1 + 0.2,
+    1 / 3,
+    1e20,
+    1e-7,
+    2**53 + 1,
+    10**16,
+    123456789.123456789,
+]
+DATES = [
+    datetime(1900, 1, 1),
+    datetime(1900, 1, 1, 12),
+    datetime(1900, 2, 28, 23, 59),
+    datetime(1900, 3, 1),
+    datetime(2026, 11, 3, 10, 50),
+    datetime(2026, 11, 3, 10, 50, 7, 5),
+    datetime(9999, 12, 31, 23, 59, 59, 999999),
+]
+TEXTS = [
+    *COMMENTS[:15],
+    *COMMENTS[16:],
+    "",
+    " ",
+    "plain",
+    "a\x00b",
+    "\x1c\x1d\x1e\x1f",
+    "\x85next line",
+    "x\u2028",
+    "__x1234__",
+    "_xZZZZ_",
+    "_x00e9_",
+    "a" * 40_000,
+    "🙂" * 20_000,
+    "é" * 32_767,
+    "=" + "b" * 33_000,
+]
 
 
 def xlsxwriter_cells(path: Path, values: list[object]) -> tuple[list[str], dict[str, int]]:
@@ -422,8 +471,12 @@ def xlsxwriter_cells(path: Path, values: list[object]) -> tuple[list[str], dict[
     mode: inline strings), with ``xlsx._write``'s formats, and their style indexes."""
     workbook = xlsxwriter.Workbook(
         str(path),
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-         "strings_to_numbers": False},
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
     )
     ws = workbook.add_worksheet()
     formats = {
@@ -450,7 +503,9 @@ def xlsxwriter_cells(path: Path, values: list[object]) -> tuple[list[str], dict[
 
 def our_cells(values: list[object], styles: dict[str, int], first: int = 1) -> list[str]:
     rows = sheetdata.SheetRows(
-        [styles["number"]], date_style=styles["date"], marked=is_formula_like,
+        [styles["number"]],
+        date_style=styles["date"],
+        marked=is_formula_like,
         marked_style=styles["marked"],
     )
     xml = rows.rows(first, [values])
@@ -465,11 +520,19 @@ def test_cells_are_xlsxwriters_byte_for_byte(tmp_path):
     assert our_cells(values, styles) == theirs
 
 
-@given(st.lists(st.text(max_size=30) | st.floats(allow_nan=False, allow_infinity=False)
-                | st.integers(-(2**60), 2**60), min_size=1, max_size=25))
+@given(
+    st.lists(
+        st.text(max_size=30)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.integers(-(2**60), 2**60),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_any_text_or_number_cell_is_xlsxwriters(tmp_path_factory, values):
-    values = [v for v in values if not (isinstance(v, str) and v.startswith("<r>")
-                                        and v.endswith("</r>"))]
+    values = [
+        v for v in values if not (isinstance(v, str) and v.startswith("<r>") and v.endswith("</r>"))
+    ]
     path = tmp_path_factory.mktemp("ref") / "ref.xlsx"
     theirs, styles = xlsxwriter_cells(path, [*values, "=x", datetime(2026, 1, 1)])
     assert our_cells([*values, "=x", datetime(2026, 1, 1)], styles) == theirs
@@ -487,8 +550,18 @@ def test_row_xml_mirrors_xlsxwriter_rows():
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, Decimal(8), float("nan"), float("inf"), -float("inf"),
-     datetime(2026, 1, 1, tzinfo=CET), datetime(2026, 1, 1).date(), b"bytes", [1]],
+    [
+        True,
+        False,
+        Decimal(8),
+        float("nan"),
+        float("inf"),
+        -float("inf"),
+        datetime(2026, 1, 1, tzinfo=CET),
+        datetime(2026, 1, 1).date(),
+        b"bytes",
+        [1],
+    ],
 )
 def test_values_xlsxwriter_would_refuse_are_refused(value):
     rows = sheetdata.SheetRows([1], date_style=2, marked=is_formula_like, marked_style=3)

@@ -17,7 +17,9 @@ MAX_COMMENT = 4000
 MAX_PRACTITIONER = 100
 
 
-def parse_answers_option(instrument: Instrument, text: str) -> tuple[dict[str, int], tuple[str, ...]]:
+def parse_answers_option(
+    instrument: Instrument, text: str
+) -> tuple[dict[str, int], tuple[str, ...]]:
     """Parse ``--answers``; returns answers in item order and the skipped item ids."""
     parts = [p.strip() for p in text.split(",")]
     ids = instrument.item_ids

@@ -114,7 +114,7 @@ def _decode(blob: bytes) -> dict | None:
         return None
     body = blob[head:]
     try:
-        if int(blob[len(_MAGIC):head], 16) != zlib.crc32(body):
+        if int(blob[len(_MAGIC) : head], 16) != zlib.crc32(body):
             return None
         payload = marshal.loads(body)
     except (ValueError, EOFError, TypeError):
@@ -189,7 +189,9 @@ def definitions(payload: dict) -> dict[str, SimpleNamespace]:
         out[iid] = SimpleNamespace(
             title=shape["title"],
             scale=SimpleNamespace(min=low, max=high),
-            dimensions=tuple(SimpleNamespace(id=i, label=label) for i, label in shape["dimensions"]),
+            dimensions=tuple(
+                SimpleNamespace(id=i, label=label) for i, label in shape["dimensions"]
+            ),
             items=tuple(SimpleNamespace(id=i, reverse=rev) for i, rev in shape["items"]),
         )
     return out
@@ -239,10 +241,14 @@ def verify(store: Any, resolve: Any, thresholds: Any, config_dir: Path) -> list:
     for client, payload in entries(store.data_dir):
         where = _path(store.data_dir, client)
         if payload is None:
-            problems.append(Problem(
-                where, "the cached summary cannot be read; it was dropped and will be rebuilt from "
-                "the file (the cache is derived, nothing is lost)", kind="cache",
-            ))
+            problems.append(
+                Problem(
+                    where,
+                    "the cached summary cannot be read; it was dropped and will be rebuilt from "
+                    "the file (the cache is derived, nothing is lost)",
+                    kind="cache",
+                )
+            )
             drop(store.data_dir, client)
             continue
         current = key(store.data_dir, config_dir, client)
@@ -257,10 +263,13 @@ def verify(store: Any, resolve: Any, thresholds: Any, config_dir: Path) -> list:
                 fresh = marshal.loads(marshal.dumps(make_payload(data, notes, definitions)))
                 same = fresh == {k: v for k, v in payload.items() if k != "key"}
         if not same:
-            problems.append(Problem(
-                where, f"the cached summary of {client} does not match its file; it was dropped "
-                "and will be rebuilt from the file (the cache is derived, nothing is lost)",
-                kind="cache",
-            ))
+            problems.append(
+                Problem(
+                    where,
+                    f"the cached summary of {client} does not match its file; it was dropped "
+                    "and will be rebuilt from the file (the cache is derived, nothing is lost)",
+                    kind="cache",
+                )
+            )
             drop(store.data_dir, client)
     return problems

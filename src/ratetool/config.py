@@ -112,10 +112,14 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
         problems.append("'practitioner' must be non-empty text, e.g. practitioner = \"AB\"")
     instrument = data.get("instrument", "checkin")
     if not isinstance(instrument, str) or not instrument.strip():
-        problems.append("'instrument' must be an instrument id or a path, e.g. instrument = \"checkin\"")
+        problems.append(
+            "'instrument' must be an instrument id or a path, e.g. instrument = \"checkin\""
+        )
     store = data.get("store", "toml")
     if store not in STORES:
-        problems.append(f"'store' must be one of {', '.join(repr(s) for s in STORES)}, not {store!r}")
+        problems.append(
+            f"'store' must be one of {', '.join(repr(s) for s in STORES)}, not {store!r}"
+        )
     alerts = dict(DEFAULT_ALERTS)
     raw_alerts = data.get("alerts", {})
     if not isinstance(raw_alerts, dict):
@@ -174,7 +178,11 @@ def save_config(config_dir: Path, updates: dict[str, Any]) -> Config:
     merged = {**current, **{k: v for k, v in updates.items() if v is not None}}
     merged.setdefault("format", CONFIG_FORMAT)
     config = parse_config(merged, path)
-    ordered = {k: merged[k] for k in ("format", "practitioner", "instrument", "store", "alerts") if k in merged}
+    ordered = {
+        k: merged[k]
+        for k in ("format", "practitioner", "instrument", "store", "alerts")
+        if k in merged
+    }
     text = "# ratetool settings; see `ratetool --help` and the README.\n" + tomli_w.dumps(ordered)
     if path.exists():
         from datetime import datetime

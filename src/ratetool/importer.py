@@ -220,7 +220,7 @@ def check_date_format(date_format: str) -> None:
     """Refuse a ``--date-format`` that is no ``strptime`` format (a bad ``%`` code)."""
     if not date_format.strip() or "%" not in date_format:
         raise RatetoolError(
-            f"--date-format {date_format!r} has no date codes; write it like \"%d.%m.%Y %H:%M\" "
+            f'--date-format {date_format!r} has no date codes; write it like "%d.%m.%Y %H:%M" '
             "(%d day, %m month, %Y year, %H hour, %M minute)."
         )
     try:
@@ -525,9 +525,7 @@ def delimiter_from_option(text: str) -> str:
     """``--delimiter``: ``,``, ``;``, ``tab`` (or ``\\t``) or ``|``."""
     found = DELIMITER_NAMES.get(text.strip().lower() if text.strip() else text)
     if found is None:
-        raise RatetoolError(
-            f"--delimiter {text!r} is not supported; use ',', ';', 'tab' or '|'."
-        )
+        raise RatetoolError(f"--delimiter {text!r} is not supported; use ',', ';', 'tab' or '|'.")
     return found
 
 
@@ -810,7 +808,7 @@ def _check_columns(
                 f"there is no column for item{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(missing)} of {instrument.id} (used on {_rows_text(rows)})"
             )
-    for name, index in columns.items.items():
+    for name, _index in columns.items.items():
         if name.casefold() in all_items:
             continue
         rows = [raw.row for raw in raws if not _is_skip(raw.answers.get(name))]
@@ -1008,7 +1006,7 @@ def problem_report(import_file: ImportFile, *, limit: int = MAX_LISTED) -> list[
         lines.append(f"... and {len(import_file.problems) - limit} more problems.")
     if import_file.date_hint:
         lines.append(
-            'Hint: if your spreadsheet writes dates like 03.11.2026 10:50, add --date-format '
+            "Hint: if your spreadsheet writes dates like 03.11.2026 10:50, add --date-format "
             '"%d.%m.%Y %H:%M" (%d day, %m month, %Y year, %H hour, %M minute).'
         )
     return lines

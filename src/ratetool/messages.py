@@ -16,7 +16,9 @@ EMPTY_ANSWER = "Please type a number from {min} to {max}, then press Enter."
 EMPTY_ANSWER_SKIP = "Please type a number from {min} to {max}, or s to skip."
 NO_SKIP = "This one can't be skipped. Please type a number from {min} to {max}."
 FIRST_QUESTION = "This is the first question, so there is nothing to go back to."
-COMMENT_PROMPT = "Anything that would have made today better? (optional, press Enter to leave blank)"
+COMMENT_PROMPT = (
+    "Anything that would have made today better? (optional, press Enter to leave blank)"
+)
 COMMENT_INPUT = "> "
 COMMENT_KEEP = "(Enter keeps your comment: {comment}  Type - to remove it.)"
 COMMENT_TOO_LONG = (

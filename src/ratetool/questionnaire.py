@@ -59,8 +59,12 @@ class Interview:
             mid = (s.min + s.max) / 2
             mid_text = str(int(mid)) if mid == int(mid) else f"{mid:g}"
             return m.SCALE_LINE_MID.format(
-                min=s.min, max=s.max, mid=mid_text, min_label=s.min_label,
-                mid_label=s.mid_label, max_label=s.max_label,
+                min=s.min,
+                max=s.max,
+                mid=mid_text,
+                min_label=s.min_label,
+                mid_label=s.mid_label,
+                max_label=s.max_label,
             )
         return m.SCALE_LINE.format(
             min=s.min, max=s.max, min_label=s.min_label, max_label=s.max_label
@@ -171,7 +175,12 @@ class Interview:
                 tail = f"  {shown:>{answer_width}}" if i == len(lines) - 1 else ""
                 self.say(f"{lead}{line:<{text_width}}{tail}".rstrip())
         self.say(
-            "  " + (m.REVIEW_COMMENT.format(comment=self.comment) if self.comment else m.REVIEW_NO_COMMENT)
+            "  "
+            + (
+                m.REVIEW_COMMENT.format(comment=self.comment)
+                if self.comment
+                else m.REVIEW_NO_COMMENT
+            )
         )
         self.say(m.REVIEW_HOW)
 
@@ -223,8 +232,6 @@ class Interview:
                     self.values[items[index].id] = result
                 continue
             self.say(m.REVIEW_BAD.format(total=n))
-        answers = {
-            item.id: v for item in items if isinstance(v := self.values.get(item.id), int)
-        }
+        answers = {item.id: v for item in items if isinstance(v := self.values.get(item.id), int)}
         skipped = tuple(item.id for item in items if self.values.get(item.id) is SKIPPED)
         return InterviewResult(answers=answers, skipped=skipped, comment=self.comment)

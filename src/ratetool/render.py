@@ -75,13 +75,23 @@ UNICODE = Glyphs(
     SPARK_BLOCKS,
     SPARK_MISSING,
     "–",
-    {"alert": ("!", "alert"), "watch": ("▲", "watch"), "ok": ("✓", "ok"), "none": ("–", "no score")},
+    {
+        "alert": ("!", "alert"),
+        "watch": ("▲", "watch"),
+        "ok": ("✓", "ok"),
+        "none": ("–", "no score"),
+    },
 )
 ASCII = Glyphs(
     ASCII_SPARK_BLOCKS,
     ASCII_SPARK_MISSING,
     "-",
-    {"alert": ("!", "alert"), "watch": ("^", "watch"), "ok": ("+", "ok"), "none": ("-", "no score")},
+    {
+        "alert": ("!", "alert"),
+        "watch": ("^", "watch"),
+        "ok": ("+", "ok"),
+        "none": ("-", "no score"),
+    },
 )
 
 
@@ -105,9 +115,7 @@ def band_text(band: str, g: Glyphs = UNICODE) -> Styled:
     return Styled(band_label(band, g), BAND_STYLES[band])
 
 
-def sparkline(
-    values: Sequence[float | None], low: float, high: float, g: Glyphs = UNICODE
-) -> str:
+def sparkline(values: Sequence[float | None], low: float, high: float, g: Glyphs = UNICODE) -> str:
     """One block per value, from ``low`` (lowest block; anything lower too) to ``high`` (highest
     block); ``None`` is shown as a dot.
 
@@ -313,8 +321,14 @@ def trend_table(trend: dict, definition: Any, g: Glyphs = UNICODE) -> Table:
             ]
         )
     return _summary_table(
-        ["", _fixed(spark_head), _num("First"), _num("Latest"), _num("Since first"),
-         _num("Since previous")],
+        [
+            "",
+            _fixed(spark_head),
+            _num("First"),
+            _num("Latest"),
+            _num("Since first"),
+            _num("Since previous"),
+        ],
         rows,
     )
 
@@ -324,7 +338,9 @@ def rc_line(iid: str, rc: dict | None, note: str) -> str:
     if rc is None:
         return f"Reliable change ({iid}): {note}."
     if rc["reliable"]:
-        verdict = "a reliable improvement" if rc["direction"] == "improved" else "a reliable worsening"
+        verdict = (
+            "a reliable improvement" if rc["direction"] == "improved" else "a reliable worsening"
+        )
     else:
         verdict = "no reliable change"
     smallest = rc["smallest_reliable_change"]
@@ -357,7 +373,7 @@ def item_tables(
         first_width = max(len(n) for n in [*names, "Item"]) + 1
         per = max(1, (width - first_width) // 4)
         for start in range(0, len(sessions), per):
-            chunk = sessions[start:start + per]
+            chunk = sessions[start : start + per]
             rows = []
             for (item_id, _), name in zip(items, names):
                 cells = []
@@ -414,9 +430,7 @@ def print_client_summary(
     con.print(Styled(_thresholds_line(data["thresholds"]), style="dim"))
     if hidden:
         con.print(
-            Styled(
-                f"Showing the last {limit} of {len(sessions)} sessions; --all shows every one."
-            )
+            Styled(f"Showing the last {limit} of {len(sessions)} sessions; --all shows every one.")
         )
     con.print()
     _print_fitted(
@@ -450,8 +464,7 @@ def print_client_summary(
         if said:
             con.print(
                 _reasons_table(
-                    [(f"Session {s['session']} ({s['rated_at'][:10]})", s["comment"])
-                     for s in said]
+                    [(f"Session {s['session']} ({s['rated_at'][:10]})", s["comment"]) for s in said]
                 )
             )
         else:
@@ -495,8 +508,13 @@ def caseload_table(rows: Sequence[dict], g: Glyphs = UNICODE) -> Table:
     columns: list[Any] = [_num("#"), _fixed("Client"), _num("Sessions"), _fixed("Last")]
     if several:
         columns.append(_fixed("Instr."))
-    columns += [_num("Overall"), _num("% max"), _fixed(f"Last {RECENT}"), _fixed("Status"),
-                "Alerts"]
+    columns += [
+        _num("Overall"),
+        _num("% max"),
+        _fixed(f"Last {RECENT}"),
+        _fixed("Status"),
+        "Alerts",
+    ]
     out = []
     low, high = spark_range("pomp")
     for r in rows:
@@ -590,8 +608,14 @@ def print_months(rows: Sequence[dict], filters: str = "", con: Terminal | None =
         )
     con.print(
         _summary_table(
-            [_fixed("Month"), _num("Sessions"), _num("Clients"), _num("Mean % max"),
-             _num("With alerts"), "Alerts by kind"],
+            [
+                _fixed("Month"),
+                _num("Sessions"),
+                _num("Clients"),
+                _num("Mean % max"),
+                _num("With alerts"),
+                "Alerts by kind",
+            ],
             out,
         )
     )
@@ -679,7 +703,7 @@ def chart_text(
     plt.theme("clear")
     first, last = min(sessions), max(sessions)
     points = []
-    for i, (label, values) in enumerate(series):
+    for i, (_label, values) in enumerate(series):
         xs = [n for n, v in zip(sessions, values) if v is not None]
         ys = [v for v in values if v is not None]
         if not xs:
@@ -689,9 +713,12 @@ def chart_text(
             plt.plot(xs, ys, marker="dot", **extra)
         points.append((xs, ys, markers[i], extra))
     if threshold is not None:  # over the joining dots, under the letters
-        plt.plot([first, last] if last > first else [first - 0.5, first + 0.5],
-                 [threshold[0]] * 2, marker=THRESHOLD_MARKER,
-                 **({"color": "red"} if colour else {}))
+        plt.plot(
+            [first, last] if last > first else [first - 0.5, first + 0.5],
+            [threshold[0]] * 2,
+            marker=THRESHOLD_MARKER,
+            **({"color": "red"} if colour else {}),
+        )
     for xs, ys, marker, extra in points:
         plt.scatter(xs, ys, marker=marker, **extra)
     plt.ylim(low, high)

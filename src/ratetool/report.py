@@ -207,7 +207,9 @@ def _trend_json(scores: ClientScores, instrument_id: str, definition: Instrument
     for key in _trend_keys(definition):
         kind = _kind(key)
         places = places_for(kind)
-        values = [shown(v, kind) for _, v in scores.series(instrument_id, key, include_missing=True)]
+        values = [
+            shown(v, kind) for _, v in scores.series(instrument_id, key, include_missing=True)
+        ]
         series[key] = values
         first[key] = next((v for v in values if v is not None), None)
         latest[key] = values[-1] if values else None
@@ -266,9 +268,7 @@ def rc_note(report: ClientReport, instrument_id: str) -> str:
         return "not available, the instrument's definition was not found"
     if definition.norms is None:
         return "not available, the instrument has no [norms]"
-    return (
-        "not yet, it needs two sessions with every item answered (same instrument version)"
-    )
+    return "not yet, it needs two sessions with every item answered (same instrument version)"
 
 
 def client_json(report: ClientReport, *, items: bool = False, comments: bool = False) -> dict:
@@ -324,9 +324,7 @@ def caseload(
             cache[key] = resolve(instrument_id, version)
         return cache[key]
 
-    scored = [
-        score_client(of, cached, thresholds, client=code) for code, of in by_client.items()
-    ]
+    scored = [score_client(of, cached, thresholds, client=code) for code, of in by_client.items()]
     return attention_order(scored)
 
 

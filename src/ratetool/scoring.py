@@ -650,7 +650,8 @@ def _own_alerts(s: SessionScore, thresholds: Thresholds) -> tuple[Alert, ...]:
     if hit is not None and hit[0] is s.instrument:
         return hit[1]
     found = tuple(
-        a for a in (low_alert(s.pomp, thresholds), item_alert(s.instrument, s.items, thresholds))
+        a
+        for a in (low_alert(s.pomp, thresholds), item_alert(s.instrument, s.items, thresholds))
         if a is not None
     )
     if len(_OWN_ALERTS) >= _MEMO_LIMIT:

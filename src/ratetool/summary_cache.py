@@ -168,8 +168,11 @@ def ordered_rows(
     for entry in sorted(entries, key=sort_key):
         if who is not None or since_iso is not None:
             days = (
-                [entry.practitioner_dates[who]] if who is not None and who in entry.practitioner_dates
-                else [] if who is not None else list(entry.practitioner_dates.values())
+                [entry.practitioner_dates[who]]
+                if who is not None and who in entry.practitioner_dates
+                else []
+                if who is not None
+                else list(entry.practitioner_dates.values())
             )
             if not days or (since_iso is not None and max(days) < since_iso):
                 continue

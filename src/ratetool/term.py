@@ -146,7 +146,9 @@ def _windows_ansi(stream: TextIO) -> bool:  # pragma: no cover - Windows only
         enable_virtual_terminal_processing = 0x0004
         if mode.value & enable_virtual_terminal_processing:
             return True
-        return bool(kernel32.SetConsoleMode(handle, mode.value | enable_virtual_terminal_processing))
+        return bool(
+            kernel32.SetConsoleMode(handle, mode.value | enable_virtual_terminal_processing)
+        )
     except (AttributeError, OSError, ValueError):
         return False
 
@@ -166,8 +168,8 @@ class Terminal:
             styles = _windows_ansi(self.stream)
         self.styles = styles
         self.colour = styles and environ.get("NO_COLOR", "") == ""
-        self.width = width or _env_width(environ) or (
-            _terminal_width(self.stream) if tty else DEFAULT_WIDTH
+        self.width = (
+            width or _env_width(environ) or (_terminal_width(self.stream) if tty else DEFAULT_WIDTH)
         )
         self.encoding = (getattr(self.stream, "encoding", None) or "utf-8").lower()
 
@@ -232,9 +234,7 @@ class Table:
     ) -> None:
         self.columns = list(columns)
         self.show_header = show_header
-        self.rows: list[list[str]] = [
-            [_text(value) for value in row] for row in rows
-        ]
+        self.rows: list[list[str]] = [[_text(value) for value in row] for row in rows]
         self._natural: list[int] | None = None
         self._words: list[int] | None = None
 
@@ -289,7 +289,8 @@ class Table:
         for allowed in (floor, [1] * len(widths)):  # first keep words whole, then fold them
             while excess > 0:
                 narrowable = [
-                    i for i, c in enumerate(self.columns)
+                    i
+                    for i, c in enumerate(self.columns)
                     if not c.no_wrap and widths[i] > allowed[i]
                 ]
                 if not narrowable:

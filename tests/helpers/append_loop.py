@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ANSWERS = {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10}
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
                 id=str(uuid.uuid4()),
                 client=client,
                 session=0,
-                rated_at=datetime.now(timezone.utc).astimezone(),
+                rated_at=datetime.now(UTC).astimezone(),
                 instrument="checkin",
                 instrument_version=1,
                 answers=dict(ANSWERS),

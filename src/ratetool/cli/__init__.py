@@ -192,9 +192,7 @@ def _build_command(name: str) -> Any:
         "rich_markup_mode": app.rich_markup_mode,
     }
     if isinstance(getattr(module, "app", None), typer.Typer):
-        group = get_group_from_info(
-            TyperInfo(module.app), suggest_commands=True, **settings
-        )
+        group = get_group_from_info(TyperInfo(module.app), suggest_commands=True, **settings)
         group.name = name
         return group
     holder = typer.Typer()

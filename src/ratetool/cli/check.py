@@ -43,19 +43,21 @@ def check(
         problems += client_cache.verify(store, state.resolve, thresholds, state.config_dir)
     files = store.files()
     if not problems:
-        typer.echo(f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems.")
+        typer.echo(
+            f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems."
+        )
         return
     for problem in problems:
         typer.echo(str(problem), err=True)
     if any(p.repairable for p in problems):
         hint = " Run `ratetool check --repair` to move incomplete blocks aside."
     elif all(p.kind == "cache" for p in problems):
-        hint = " Nothing to fix by hand: the next command rebuilds the dropped cache from the files."
+        hint = (
+            " Nothing to fix by hand: the next command rebuilds the dropped cache from the files."
+        )
     else:
         hint = " Fix the lines named in a text editor, then run `ratetool check` again."
-    typer.echo(
-        f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.{hint}", err=True
-    )
+    typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.{hint}", err=True)
     raise typer.Exit(1)
 
 

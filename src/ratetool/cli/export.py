@@ -47,7 +47,11 @@ def export(
     client: Annotated[
         list[str] | None,
         typer.Option(
-            "--client", "-c", metavar="CLIENT", help="Only this client (repeat for several).", show_default=False
+            "--client",
+            "-c",
+            metavar="CLIENT",
+            help="Only this client (repeat for several).",
+            show_default=False,
         ),
     ] = None,
     since: Annotated[
@@ -176,9 +180,7 @@ def export(
         if since or until:
             asked.append(f"from {since or 'the start'} to {until or 'today'}")
         what = f" {' '.join(asked)}" if asked else ""
-        raise ExportError(
-            f"No ratings to export{what} in {state.data_dir}. Nothing was written."
-        )
+        raise ExportError(f"No ratings to export{what} in {state.data_dir}. Nothing was written.")
     if excel:
         from ratetool.csvformat import looks_like_number_or_date
 

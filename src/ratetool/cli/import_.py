@@ -25,7 +25,10 @@ HELP = (
 def import_(
     ctx: typer.Context,
     path: Annotated[
-        str, typer.Argument(metavar="PATH", help="The CSV (.csv) or JSON Lines (.jsonl, .json) file to import.")
+        str,
+        typer.Argument(
+            metavar="PATH", help="The CSV (.csv) or JSON Lines (.jsonl, .json) file to import."
+        ),
     ],
     dry_run: Annotated[
         bool,

@@ -50,9 +50,18 @@ def list_(
             continue
         scale = f"{inst.scale.min}–{inst.scale.max}"
         mark = " (default)" if inst.id == default else ""
-        rows.append((inst.id + mark, inst.version, inst.title, len(inst.items), scale, entry.source))
+        rows.append(
+            (inst.id + mark, inst.version, inst.title, len(inst.items), scale, entry.source)
+        )
     print_table(
-        ["Id", ("Version", {"justify": "right"}), "Title", ("Items", {"justify": "right"}), "Scale", "Source"],
+        [
+            "Id",
+            ("Version", {"justify": "right"}),
+            "Title",
+            ("Items", {"justify": "right"}),
+            "Scale",
+            "Source",
+        ],
         rows,
     )
     for entry in errors:
@@ -62,7 +71,9 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(metavar="ID", help="Instrument id or path to a .toml file.")],
+    ref: Annotated[
+        str, typer.Argument(metavar="ID", help="Instrument id or path to a .toml file.")
+    ],
 ) -> None:
     """Show an instrument's scale and items in order, with their ids."""
     state = get_state(ctx)
@@ -81,8 +92,13 @@ def show(
     print_table(
         [("#", {"justify": "right"}), "Item id", "Dimension", "Text", "Reverse"],
         [
-            (n, item.id, labels.get(item.dimension, item.dimension), item.text,
-             "yes" if item.reverse else "")
+            (
+                n,
+                item.id,
+                labels.get(item.dimension, item.dimension),
+                item.text,
+                "yes" if item.reverse else "",
+            )
             for n, item in enumerate(inst.items, start=1)
         ],
     )
@@ -90,7 +106,9 @@ def show(
 
 @app.command("validate")
 def validate(
-    path: Annotated[str, typer.Argument(metavar="PATH", help="The instrument .toml file to check.")],
+    path: Annotated[
+        str, typer.Argument(metavar="PATH", help="The instrument .toml file to check.")
+    ],
 ) -> None:
     """Check an instrument file and say exactly what is wrong, if anything."""
     from ratetool.instruments import load_instrument_file

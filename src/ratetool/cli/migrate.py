@@ -79,13 +79,13 @@ def migrate(
     if dry_run:
         typer.echo(
             f"Dry run: {count} for {clients} would be converted from the {result.source} store to "
-            f"the {result.target} store ({where}), then store = \"{result.target}\" set in "
+            f'the {result.target} store ({where}), then store = "{result.target}" set in '
             f"{result.config_file}. Nothing was written."
         )
         return
     typer.echo(f"Read {count} for {clients} from the {result.source} store.")
     typer.echo(f"Wrote {where} and read it back: every id and field the same.")
-    typer.echo(f"Switched to store = \"{result.target}\" in {result.config_file}")
+    typer.echo(f'Switched to store = "{result.target}" in {result.config_file}')
     for kept in result.kept:
         typer.echo(f"Kept the old files as {kept}")
 

@@ -23,22 +23,34 @@ HELP = (
 def rate(
     ctx: typer.Context,
     client: Annotated[
-        str, typer.Argument(metavar="CLIENT", help="Pseudonymous client code, e.g. C-014 (never a name).")
+        str,
+        typer.Argument(
+            metavar="CLIENT", help="Pseudonymous client code, e.g. C-014 (never a name)."
+        ),
     ],
     instrument: Annotated[
         str | None,
         typer.Option(
-            "--instrument", "-i", metavar="ID|PATH", help="Instrument id or path to a .toml file.", show_default=False
+            "--instrument",
+            "-i",
+            metavar="ID|PATH",
+            help="Instrument id or path to a .toml file.",
+            show_default=False,
         ),
     ] = None,
     practitioner: Annotated[
         str | None,
-        typer.Option(help="Your initials or code (default from config.toml).", metavar="NAME", show_default=False),
+        typer.Option(
+            help="Your initials or code (default from config.toml).",
+            metavar="NAME",
+            show_default=False,
+        ),
     ] = None,
     date: Annotated[
         str | None,
         typer.Option(
-            "--date", metavar="DATE",
+            "--date",
+            metavar="DATE",
             help="When the session was, for paper forms: 2026-11-03 or 2026-11-03T10:50.",
             show_default=False,
         ),
@@ -89,9 +101,7 @@ def rate(
             inst, client, given, skipped, rated_at=rated_at, practitioner=who, comment=comment
         )
         if not yes and sys.stdin.isatty():
-            shown = ", ".join(
-                f"{i}={rating.answers.get(i, 'skipped')}" for i in inst.item_ids
-            )
+            shown = ", ".join(f"{i}={rating.answers.get(i, 'skipped')}" for i in inst.item_ids)
             typer.echo(f"{inst.id}: {shown}")
             if rating.comment:
                 typer.echo(f"comment: {rating.comment}")
@@ -121,7 +131,9 @@ def rate(
         )
     kept = state.registry.keep_copy(inst)
     if kept is not None:
-        typer.echo(f"Kept a copy of instrument {inst.id} in {kept} so its ratings can be scored later.")
+        typer.echo(
+            f"Kept a copy of instrument {inst.id} in {kept} so its ratings can be scored later."
+        )
     added = _save(store, rating, interactive=answers is None)
     if answers is None:
         typer.echo("")
@@ -142,7 +154,9 @@ def _save(store, rating, *, interactive: bool):
         except (RatetoolError, OSError) as exc:
             if not interactive or isinstance(exc, DamagedFileError):
                 raise
-            reason = str(exc) if isinstance(exc, RatetoolError) else f"{exc.filename}: {exc.strerror}"
+            reason = (
+                str(exc) if isinstance(exc, RatetoolError) else f"{exc.filename}: {exc.strerror}"
+            )
             typer.echo(m.SAVE_FAILED.format(reason=reason), err=True)
             choice = input(m.SAVE_RETRY).strip().lower()
             if choice in ("q", "quit"):

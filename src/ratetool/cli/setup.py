@@ -81,7 +81,7 @@ def _refuse_store_switch_over_data(state, store: str) -> None:
     where = layout_paths(state.data_dir, other)[0]
     raise ConfigError(
         f"The data folder {state.data_dir} holds ratings in the {other} store ({where}); with "
-        f"store = \"{store}\" ratetool would no longer see them. Run `ratetool migrate --to "
+        f'store = "{store}" ratetool would no longer see them. Run `ratetool migrate --to '
         f"{store}` to convert them (it verifies every rating and keeps the old files). "
         "Nothing was changed."
     )

@@ -101,7 +101,10 @@ def summary(
     top: Annotated[
         int,
         typer.Option(
-            "--top", min=1, metavar="N", help="Caseload: list the N clients who need attention first."
+            "--top",
+            min=1,
+            metavar="N",
+            help="Caseload: list the N clients who need attention first.",
         ),
     ] = DEFAULT_TOP,
 ) -> None:
@@ -119,7 +122,11 @@ def summary(
                     param_hint=f"'{flag}'",
                 )
         _client_summary(
-            state, client, items=items, comments=comments, as_json=as_json,
+            state,
+            client,
+            items=items,
+            comments=comments,
+            as_json=as_json,
             limit=None if show_all else DEFAULT_SESSIONS,
         )
         return
@@ -151,8 +158,13 @@ def _client_summary(
         cached = client_cache.load(state.data_dir, client, current) if current else None
         if cached is not None:
             _show_client(
-                cached["data"], client_cache.definitions(cached), cached["notes"],
-                items=items, comments=comments, as_json=as_json, limit=limit,
+                cached["data"],
+                client_cache.definitions(cached),
+                cached["notes"],
+                items=items,
+                comments=comments,
+                as_json=as_json,
+                limit=limit,
             )
             return
 
@@ -196,9 +208,7 @@ def _show_client(
         return
     from ratetool.render import print_client_summary
 
-    print_client_summary(
-        data, definitions, notes, items=items, comments=comments, limit=limit
-    )
+    print_client_summary(data, definitions, notes, items=items, comments=comments, limit=limit)
 
 
 def _filters_text(since: date | None, practitioner: str | None) -> str:

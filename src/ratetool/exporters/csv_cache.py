@@ -35,7 +35,9 @@ class CachedExport:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _compute(store: Store, code: str, resolve: Any, thresholds: Any) -> tuple[Entry | None, list[Problem]]:
+def _compute(
+    store: Store, code: str, resolve: Any, thresholds: Any
+) -> tuple[Entry | None, list[Problem]]:
     from ratetool.exporters import collect
     from ratetool.exporters.csv_export import csv_rows
 
@@ -47,7 +49,9 @@ def _compute(store: Store, code: str, resolve: Any, thresholds: Any) -> tuple[En
     for s in data.sessions:
         key = (s.rating.instrument, s.rating.instrument_version)
         if key not in parts:
-            items = s.instrument.item_ids if s.instrument else (*s.rating.answers, *s.rating.skipped)
+            items = (
+                s.instrument.item_ids if s.instrument else (*s.rating.answers, *s.rating.skipped)
+            )
             dims = s.instrument.dimension_ids if s.instrument else ()
             parts[key] = (key[0], key[1], tuple(items), tuple(dims))
     layout = data.layout
@@ -73,7 +77,9 @@ def export(
     cached = rc.load(store.data_dir, NAME)
     if cached.get("settings") != settings:
         cached = {}
-    entries: dict = dict(cached.get("clients", {})) if isinstance(cached.get("clients"), dict) else {}
+    entries: dict = (
+        dict(cached.get("clients", {})) if isinstance(cached.get("clients"), dict) else {}
+    )
     changed = False
     used: list[Entry] = []
     for code in sorted(c for c in wanted if c in fingerprints):

@@ -20,12 +20,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from ratetool.csvformat import (
     ALERTS_COLUMN,
     COMMENT_COLUMN,
+    Layout,
     alerts_cell,
     escape_text,
     score_values,
     text_cells,
 )
-from ratetool.csvformat import Layout
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
 
@@ -41,7 +41,9 @@ def to_csv(data: ExportData, *, excel: bool = False, delimiter: str = ",") -> by
         )
     layout = data.layout
     return write_csv(
-        layout.columns, csv_rows(data, layout, excel=excel, delimiter=delimiter), excel=excel,
+        layout.columns,
+        csv_rows(data, layout, excel=excel, delimiter=delimiter),
+        excel=excel,
         delimiter=delimiter,
     )
 
@@ -70,8 +72,18 @@ def csv_rows(
     # pattern (scoring returns the same ``dimensions`` object for the same answers).
     position = {column: i for i, column in enumerate(columns)}
     blank = [""] * len(columns)
-    at = [position[c] for c in ("id", "client", "session", "rated_at", "instrument",
-                                "instrument_version", "practitioner")]
+    at = [
+        position[c]
+        for c in (
+            "id",
+            "client",
+            "session",
+            "rated_at",
+            "instrument",
+            "instrument_version",
+            "practitioner",
+        )
+    ]
     at_alerts, at_comment = position[ALERTS_COLUMN], position[COMMENT_COLUMN]
     computed: dict[int, tuple[object, list[tuple[int, str]]]] = {}
 

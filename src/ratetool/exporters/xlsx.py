@@ -118,8 +118,15 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "alert_details",
 )
 
-_WIDTHS = {"id": 37, "rated_at": 26, DATE_COLUMN: 17, "comment": 60, "alert_details": 70,
-           "first_date": 17, "latest_date": 17}
+_WIDTHS = {
+    "id": 37,
+    "rated_at": 26,
+    DATE_COLUMN: 17,
+    "comment": 60,
+    "alert_details": 70,
+    "first_date": 17,
+    "latest_date": 17,
+}
 
 
 class _Styles:
@@ -164,7 +171,10 @@ def _table(
         for h in header
     ]
     status = ws.add_table(
-        0, 0, max(n_rows, 1), len(header) - 1,
+        0,
+        0,
+        max(n_rows, 1),
+        len(header) - 1,
         {"name": name, "columns": columns, "style": "Table Style Medium 2"},
     )
     if status != 0:  # pragma: no cover - the rows are checked before
@@ -241,8 +251,7 @@ _ALERTS = attrgetter("alerts")
 _WALL_CLOCK = methodcaller("replace", tzinfo=None)
 #: Columns that hold the rating's attribute of the same name (``rating_values``).
 _RATING_ATTRIBUTES = frozenset(
-    {"id", "client", "session", "instrument", "instrument_version", "practitioner",
-     COMMENT_COLUMN}
+    {"id", "client", "session", "instrument", "instrument_version", "practitioner", COMMENT_COLUMN}
 )
 
 _Getter = Callable[[list[Any], Sequence[SessionScore]], Iterable[object]]
@@ -316,7 +325,7 @@ def _ratings_rows(data: ExportData, plan: _RatingsPlan, styles: _Styles) -> Iter
     columns = _RatingsColumns(data.layout, plan.header)
     sessions = data.sessions
     for start in range(0, len(sessions), BATCH):
-        yield rows.rows(start + 2, columns.of(sessions[start:start + BATCH]))
+        yield rows.rows(start + 2, columns.of(sessions[start : start + BATCH]))
 
 
 def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
@@ -422,8 +431,13 @@ def _chart_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
     chart.set_title({"name": title, "name_font": {"size": 13}})
     chart.set_x_axis({"name": "Session"})
     chart.set_y_axis(
-        {"name": "Percent of maximum", "min": 0, "max": 100, "major_unit": 10,
-         "major_gridlines": {"visible": True}}
+        {
+            "name": "Percent of maximum",
+            "min": 0,
+            "max": 100,
+            "major_unit": 10,
+            "major_gridlines": {"visible": True},
+        }
     )
     chart.set_legend({"position": "right"})
     chart.show_blanks_as("span")

@@ -255,8 +255,9 @@ class SheetRows:
         marked_style: int,
     ) -> None:
         self.columns = [
-            ColumnCells(letter, style, date_style=date_style, marked=marked,
-                        marked_style=marked_style)
+            ColumnCells(
+                letter, style, date_style=date_style, marked=marked, marked_style=marked_style
+            )
             for letter, style in zip(column_letters(len(number_styles)), number_styles)
         ]
 
@@ -326,7 +327,7 @@ def _split_sheet(xml: str, dimension: str) -> tuple[str, str, str]:
     if start < 0 or end < 0 or xml.count("<dimension ") != 1:  # pragma: no cover
         raise RuntimeError("unexpected worksheet XML from XlsxWriter")
     head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>', xml[:start])
-    return head + "<sheetData>", xml[start + len("<sheetData>"):end], xml[end:]
+    return head + "<sheetData>", xml[start + len("<sheetData>") : end], xml[end:]
 
 
 def _retable(xml: str, old: str, new: str) -> str:
@@ -360,9 +361,10 @@ def splice(
     if last_row >= MAX_ROWS:  # pragma: no cover - the caller checks with a clear message
         raise RuntimeError("too many rows for a worksheet")
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(
-        out, "w", compression=zipfile.ZIP_DEFLATED
-    ) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook)) as source,
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target,
+    ):
         sheet_path, tables = sheet_members(source, sheet)
         for info in source.infolist():
             if info.filename == sheet_path:

@@ -27,7 +27,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -713,7 +713,7 @@ def builtin_ids() -> tuple[str, ...]:
     return _BUILTIN_IDS
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_builtin(instrument_id: str) -> Instrument:
     """A built-in instrument (package data), read once per process.
 

@@ -237,8 +237,7 @@ class Store(ABC):
             return self._repair_locked()
 
     @abstractmethod
-    def _repair_locked(self) -> list[str]:
-        ...
+    def _repair_locked(self) -> list[str]: ...
 
     def existing_ids(self) -> set[str]:
         return {r.id for r in self.read_all().ratings}

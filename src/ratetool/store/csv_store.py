@@ -432,12 +432,19 @@ def _parse_body(
                 start = i + done
                 end = i + line_num
                 done = line_num
-                if len(cells) != width or cells[p_fmt] != fmt_text or end == cut_line or (
-                    bad_utf8 and not bad_utf8.isdisjoint(range(start, end))
+                if (
+                    len(cells) != width
+                    or cells[p_fmt] != fmt_text
+                    or end == cut_line
+                    or (bad_utf8 and not bad_utf8.isdisjoint(range(start, end)))
                 ):
                     if not cells:
                         continue  # a blank line
-                    if len(cells) != width and end - start > 1 and rows.swallows(start, end, width, p_fmt):
+                    if (
+                        len(cells) != width
+                        and end - start > 1
+                        and rows.swallows(start, end, width, p_fmt)
+                    ):
                         _damaged_quote(parsed, line_base + start + 1)
                         restart = start + 1
                         break
@@ -529,8 +536,9 @@ def _parse_body(
         # The last row was whole, but blank space after it is cut short ("\r" without "\n").
         parsed.torn_offset = starts[n_lines - 1]
         parsed.problems.append(
-            Problem(parsed.path, "the file ends without a line break", line_base + n_lines,
-                    kind="torn")  # fmt: skip
+            Problem(
+                parsed.path, "the file ends without a line break", line_base + n_lines, kind="torn"
+            )  # fmt: skip
         )
 
 
@@ -804,7 +812,7 @@ class _Index(NamedTuple):
             separators=(",", ":"),
         )
         rows = "".join(f"{code}\t{e[0]}\t{e[2]}\t{e[1]}\n" for code, e in self.clients.items())
-        body = f"{meta}\n{rows}".encode("utf-8")
+        body = f"{meta}\n{rows}".encode()
         return f"{_INDEX_MAGIC} {INDEX_VERSION} {zlib.crc32(body):08x}\n".encode() + body
 
     @classmethod
@@ -868,7 +876,7 @@ def _lines_of_client(raw: bytes, first_end: int, client: str) -> list[str]:
     if meta_end < 0:
         return [raw[first_end + 1 :].decode("utf-8")]
     lines = [raw[first_end + 1 : meta_end].decode("utf-8")]
-    needle = f"\n{client}\t".encode("utf-8")
+    needle = f"\n{client}\t".encode()
     start = raw.find(needle, meta_end)
     end = raw.find(b"\n", start + 1) if start >= 0 else -1
     if end >= 0:  # a whole line (an unfinished last line is no line, as in split)

@@ -21,12 +21,19 @@ _ESCAPE = r'\\(?:([btnfr"\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))'
 _SIMPLE = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 _INT = re.compile(r"0|[1-9][0-9]{0,17}")
 # What records.toml_datetime writes: date, "T", time to the second or microsecond, numeric offset.
-_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?[+-]\d{2}:\d{2}"
-)
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?[+-]\d{2}:\d{2}")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_ORDER = ("id", "session", "rated_at", "instrument", "instrument_version", "practitioner",
-          "comment", "skipped", "answers")
+_ORDER = (
+    "id",
+    "session",
+    "rated_at",
+    "instrument",
+    "instrument_version",
+    "practitioner",
+    "comment",
+    "skipped",
+    "answers",
+)
 _REQUIRED = frozenset(("id", "session", "rated_at", "instrument", "instrument_version", "answers"))
 
 

@@ -271,7 +271,7 @@ def migrate(
         if target == "toml":
             result = MigrateResult("toml", "toml", 0, 0, dry_run)
             result.notes.append(
-                "The data folder already uses the toml store (store = \"toml\"); nothing to do."
+                'The data folder already uses the toml store (store = "toml"); nothing to do.'
             )
             return result
         return _rebuild_csv(data_dir, resolve, item_columns, dry_run)
@@ -385,7 +385,9 @@ def _rebuild_csv(
         _refuse_problems(store.check(), "csv")
         parsed = store.parse()
         ratings = parsed.ratings  # in file order, kept as it is
-        result = MigrateResult("csv", "csv", len(ratings), len({r.client for r in ratings}), dry_run)
+        result = MigrateResult(
+            "csv", "csv", len(ratings), len({r.client for r in ratings}), dry_run
+        )
         result.written = [store.path]
         if parsed.header is None or not ratings:
             result.notes.append("ratings.csv holds no ratings yet; nothing to do.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ratetool.model import CLIENT_CODE_RE, DATE_ONLY_HOUR, Rating
@@ -95,7 +95,15 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
 
 # -- TOML text ---------------------------------------------------------------------------------
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
 
 
 def toml_string(text: str) -> str:
@@ -116,7 +124,7 @@ def toml_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("rated_at must be time-zone aware")
     if value.utcoffset() % timedelta(minutes=1):  # TOML offsets are whole minutes (LMT is not)
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     text = value.isoformat()
     return text
 
@@ -156,4 +164,3 @@ def file_header(client: str, data_format: int) -> str:
         f"format = {data_format}\n"
         f"client = {toml_string(client)}\n"
     )
-

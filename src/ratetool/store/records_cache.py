@@ -44,8 +44,15 @@ def path_for(data_dir: Path) -> Path:
 def to_tuples(ratings: Iterable[Rating]) -> list[tuple]:
     return [
         (
-            r.id, r.session, r.rated_at.isoformat(), r.instrument, r.instrument_version,
-            tuple(r.answers.items()), r.practitioner, r.comment, r.skipped,
+            r.id,
+            r.session,
+            r.rated_at.isoformat(),
+            r.instrument,
+            r.instrument_version,
+            tuple(r.answers.items()),
+            r.practitioner,
+            r.comment,
+            r.skipped,
         )
         for r in ratings
     ]
@@ -54,8 +61,18 @@ def to_tuples(ratings: Iterable[Rating]) -> list[tuple]:
 def from_tuples(client: str, rows: list[tuple]) -> list[Rating]:
     parse = datetime.fromisoformat
     return [
-        Rating(rid, client, session, parse(when), inst, version, dict(answers), who, comment,
-               tuple(skipped))
+        Rating(
+            rid,
+            client,
+            session,
+            parse(when),
+            inst,
+            version,
+            dict(answers),
+            who,
+            comment,
+            tuple(skipped),
+        )
         for rid, session, when, inst, version, answers, who, comment, skipped in rows
     ]
 

@@ -224,7 +224,8 @@ class TomlStore(Store):
         try:
             with os.scandir(self.clients_dir) as entries:
                 names = [
-                    e.name for e in entries
+                    e.name
+                    for e in entries
                     if e.name.endswith(SUFFIX) and len(e.name) > len(SUFFIX) and e.is_file()
                 ]
         except (FileNotFoundError, NotADirectoryError):
@@ -309,7 +310,10 @@ class TomlStore(Store):
         problems: list[Problem] = []
         keep: dict[str, rc.Entry] = {}
         for code, entry in cached.items():
-            if not (isinstance(entry, tuple) and len(entry) == 2) or fingerprints.get(code) != entry[0]:
+            if (
+                not (isinstance(entry, tuple) and len(entry) == 2)
+                or fingerprints.get(code) != entry[0]
+            ):
                 continue
             parsed = self.parse_file(self.file_for(code), code)
             if parsed.problems or rc.to_tuples(parsed.ratings) != entry[1]:
