@@ -33,11 +33,7 @@ HERE = Path(__file__).resolve().parent
 NAMESPACE = uuid.UUID("5d1b7f0e-2c52-4c8e-9a51-3f0e7f6a0b11")
 TZ = timezone(timedelta(hours=1))
 CHECKIN = ("empathy", "warmth", "genuineness", "trust")
-CORE = (
-    "empathy_1", "warmth_1", "genuineness_1", "trust_1",
-    "empathy_2", "warmth_2", "genuineness_2", "trust_2",
-    "empathy_3", "warmth_3", "genuineness_3", "trust_3",
-)
+CORE = tuple(f"{item}_{n}" for n in (1, 2, 3) for item in CHECKIN)
 SKIP = None
 
 # client -> (practitioner, first session (date, hour, minute), sessions)
@@ -154,9 +150,7 @@ come out identical). Do not add real clients' data here.
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", nargs="?", type=Path, default=HERE / "data")
-    parser.add_argument(
-        "--force", action="store_true", help="replace the files this script writes"
-    )
+    parser.add_argument("--force", action="store_true", help="replace the files this script writes")
     args = parser.parse_args(argv)
     out: Path = args.out
 

@@ -23,10 +23,13 @@ import re
 from codecs import BOM_UTF8
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratetool import paths
 from ratetool.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ratetool.scoring import Thresholds
 
 CONFIG_FORMAT = 1
 CONFIG_NAME = paths.CONFIG_NAME
@@ -51,8 +54,8 @@ class Config:
     path: Path | None = None
     exists: bool = False
 
-    def thresholds(self):  # -> ratetool.scoring.Thresholds (imported lazily)
-        from ratetool.scoring import Thresholds
+    def thresholds(self) -> Thresholds:
+        from ratetool.scoring import Thresholds  # lazily: rate and --help never need scoring
 
         return Thresholds(**self.alerts)
 
@@ -178,7 +181,7 @@ def save_config(config_dir: Path, updates: dict[str, Any]) -> Config:
     merged = {**current, **{k: v for k, v in updates.items() if v is not None}}
     merged.setdefault("format", CONFIG_FORMAT)
     config = parse_config(merged, path)
-    ordered = {
+    ordered: dict[str, Any] = {
         k: merged[k]
         for k in ("format", "practitioner", "instrument", "store", "alerts")
         if k in merged

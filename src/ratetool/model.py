@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from ratetool.codes import CLIENT_CODE_RE, validate_client_code  # noqa: F401 (re-exported)
+# Re-exported: every part of ratetool takes the client-code rules from here.
+from ratetool.codes import CLIENT_CODE_RE as CLIENT_CODE_RE
+from ratetool.codes import validate_client_code as validate_client_code
 from ratetool.errors import RatetoolError
 
 

@@ -184,21 +184,27 @@ COMMANDS: dict[str, str] = {
 def _build_command(name: str) -> Any:
     import importlib
 
-    from typer.main import TyperInfo, get_command_from_info, get_group_from_info
+    from typer.main import get_command_from_info, get_group_from_info
+    from typer.models import TyperInfo
 
     module = importlib.import_module(f"ratetool.cli.{COMMANDS[name]}")
-    settings = {
-        "pretty_exceptions_short": app.pretty_exceptions_short,
-        "rich_markup_mode": app.rich_markup_mode,
-    }
+    short = app.pretty_exceptions_short
+    markup = app.rich_markup_mode
     if isinstance(getattr(module, "app", None), typer.Typer):
-        group = get_group_from_info(TyperInfo(module.app), suggest_commands=True, **settings)
+        group = get_group_from_info(
+            TyperInfo(module.app),
+            pretty_exceptions_short=short,
+            suggest_commands=True,
+            rich_markup_mode=markup,
+        )
         group.name = name
         return group
     holder = typer.Typer()
     module.register(holder)
     for info in holder.registered_commands:
-        command = get_command_from_info(info, **settings)
+        command = get_command_from_info(
+            info, pretty_exceptions_short=short, rich_markup_mode=markup
+        )
         if command.name == name:
             return command
     raise LookupError(f"ratetool.cli.{COMMANDS[name]} does not define the {name!r} command")

@@ -1,13 +1,28 @@
 """``ratetool clients``: who has ratings, how many, first and last date."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
 from ratetool.cli.state import get_state
 
+if TYPE_CHECKING:
+    from ratetool.model import Rating
 
-def warn_problems(problems) -> None:
+
+class ClientRow(TypedDict):
+    """One line of ``ratetool clients`` (and one object of its ``--json`` list)."""
+
+    client: str
+    sessions: int
+    first_rated_at: str
+    last_rated_at: str
+
+
+def warn_problems(problems: Iterable[object]) -> None:
     """Tell the practitioner, on stderr, about files that could not be fully read."""
     problems = list(problems)
     if not problems:
@@ -21,11 +36,11 @@ def warn_problems(problems) -> None:
         typer.echo(f"  {problem}", err=True)
 
 
-def client_rows(ratings) -> list[dict]:
-    by_client: dict[str, list] = {}
+def client_rows(ratings: Iterable[Rating]) -> list[ClientRow]:
+    by_client: dict[str, list[Rating]] = {}
     for r in ratings:
         by_client.setdefault(r.client, []).append(r)
-    rows = []
+    rows: list[ClientRow] = []
     for code in sorted(by_client):
         items = by_client[code]
         first = min(r.rated_at for r in items)

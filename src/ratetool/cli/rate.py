@@ -2,11 +2,15 @@
 
 import shutil
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ratetool.cli.state import get_state
+
+if TYPE_CHECKING:
+    from ratetool.model import Rating
+    from ratetool.store import Store
 
 # One line per paragraph: the help formatter keeps line breaks, so a paragraph wrapped here
 # would show ragged in `ratetool rate --help`.
@@ -142,7 +146,7 @@ def rate(
     typer.echo(m.SAVED.format(session=added.session, client=client, path=store.file_for(client)))
 
 
-def _save(store, rating, *, interactive: bool):
+def _save(store: "Store", rating: "Rating", *, interactive: bool) -> "Rating":
     """Append the rating; after an interview, a failed save can be tried again, so the client's
     answers are not lost to a full disk, a busy lock or a folder that was unplugged."""
     from ratetool import messages as m

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from ratetool.cli.state import get_state
+from ratetool.cli.state import AppState, get_state
 
 
 def paths(
@@ -65,7 +65,7 @@ def init(
     )
 
 
-def _refuse_store_switch_over_data(state, store: str) -> None:
+def _refuse_store_switch_over_data(state: AppState, store: str) -> None:
     """Changing ``store`` while the data folder holds ratings in the other layout would hide them
     (nothing reads that layout any more): refuse, and point to ``ratetool migrate``."""
     from ratetool.config import STORES

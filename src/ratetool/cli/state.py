@@ -30,7 +30,7 @@ class AppState:
         self.config_dir_option = config_dir_option
         self.debug = debug
         self._store: Store | None = None
-        self._resolved: dict = {}
+        self._resolved: dict[tuple[str, int], Instrument | None] = {}
 
     @cached_property
     def data_dir(self) -> Path:
