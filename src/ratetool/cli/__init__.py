@@ -176,8 +176,8 @@ COMMANDS: dict[str, str] = {
     "check": "check",
     "migrate": "migrate",
     "instruments": "instruments",
-    "paths": "setup",
-    "init": "setup",
+    "paths": "paths_init",
+    "init": "paths_init",
 }
 
 
