@@ -55,6 +55,24 @@ def test_ci_makes_a_fresh_virtual_environment() -> None:
     assert "-m venv" in ci and 'rm -rf "$VENV"' in ci
 
 
+LINT_COMMANDS = ["ruff check .", "ruff format --check .", "mypy"]
+
+
+def test_ci_runs_the_linters_contributing_names() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    missing = [command for command in LINT_COMMANDS if command not in ci]
+    assert not missing, f".ci/run does not run {missing}"
+    readme = README.read_text(encoding="utf-8")
+    contributing = readme.split("## Contributing", 1)[1].split("\n## ", 1)[0]
+    assert " && ".join(LINT_COMMANDS) in contributing
+    install = 'python -m pip install -e ".[lint]"'
+    assert f"`{install}`" in contributing
+    assert any(line.startswith(install) for line in ci), f"{install!r} is not in .ci/run"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lint = project["optional-dependencies"]["lint"]
+    assert {re.split(r"[~<>=!]", req)[0] for req in lint} == {"ruff", "mypy"}
+
+
 # ------------------------------------------------------------------------------------------------
 # A README a newcomer reads in five minutes, and the manual it leads to
 
