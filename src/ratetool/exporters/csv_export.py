@@ -28,6 +28,7 @@ from ratetool.csvformat import (
 )
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
+from ratetool.scoring import SessionScore
 
 #: Byte-order mark written first with ``excel``.
 BOM = "\ufeff"
@@ -87,7 +88,7 @@ def csv_rows(
     at_alerts, at_comment = position[ALERTS_COLUMN], position[COMMENT_COLUMN]
     computed: dict[int, tuple[object, list[tuple[int, str]]]] = {}
 
-    def computed_cells(score) -> list[tuple[int, str]]:
+    def computed_cells(score: SessionScore) -> list[tuple[int, str]]:
         hit = computed.get(id(score.dimensions))
         if hit is not None and hit[0] is score.dimensions:
             return hit[1]
@@ -128,9 +129,9 @@ def csv_rows(
             row[index] = cell
         if score.alerts:
             kinds = tuple(a.kind for a in score.alerts)
-            cell = alert_cells.get(kinds)
-            if cell is None:
-                cell = alert_cells[kinds] = text(alerts_cell(kinds))
-            row[at_alerts] = cell
+            alerts_text = alert_cells.get(kinds)
+            if alerts_text is None:
+                alerts_text = alert_cells[kinds] = text(alerts_cell(kinds))
+            row[at_alerts] = alerts_text
         row[at_comment] = text(r.comment)
         yield row
