@@ -13,7 +13,7 @@ points, not norms.
 - item: any answered item whose score (after reversing) is at or below `item` percent (default 70)
   of its scale, where percent = `(score - min) / (max - min) x 100`. On a 0-10 scale 7 fires and
   8 does not. The alert names every such item.
-- reliable-change: when the client's change on an instrument is reliable (see above), in either
+- reliable-change: when the client's change on an instrument is reliable (``formulas``), in either
   direction, on the latest session rated with that instrument. The alert says whether it is an
   improvement or a worsening.
 """
