@@ -129,12 +129,12 @@ def test_builtin_text_falls_back_to_importlib_resources(
     (e.g. a zip import, where ``__file__`` is no real folder): the same text either way."""
     from importlib.resources import files
 
-    import ratetool.instruments as instruments
+    from ratetool.instruments import registry
 
     expected = files("ratetool.instruments").joinpath(name).read_text(encoding="utf-8")
-    assert instruments._builtin_text(name) == expected
-    monkeypatch.setattr(instruments, "__file__", "/nonexistent.zip/ratetool/instruments/x.py")
-    assert instruments._builtin_text(name) == expected
+    assert registry._builtin_text(name) == expected
+    monkeypatch.setattr(registry, "__file__", "/nonexistent.zip/ratetool/instruments/x.py")
+    assert registry._builtin_text(name) == expected
 
 
 def test_example_file_validates() -> None:

@@ -1,0 +1,204 @@
+"""Planning and running an import: what is new, what is a duplicate, which session numbers.
+
+``run_import`` decides under the data-folder lock what to append and appends it in one store
+write; with ``dry_run`` it only reports. The rules (duplicates, session numbers) are those of
+docs/import.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ratetool.errors import ImportRowsError
+from ratetool.importer.rows import ImportFile, ImportRow, RowProblem, content_key
+from ratetool.model import Rating
+
+if TYPE_CHECKING:
+    from ratetool.store import Store
+
+#: Problems listed in a message at most; the rest are counted.
+MAX_LISTED = 100
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    imported: list[Rating]
+    #: ``(row, why)`` for each row skipped as a duplicate.
+    duplicates: list[tuple[int, str]]
+    rejected: list[RowProblem]
+    notes: list[str]
+    dry_run: bool
+    unit: str = "row"
+
+    def summary(self) -> str:
+        n, d, r = len(self.imported), len(self.duplicates), len({p.row for p in self.rejected})
+        if self.dry_run:
+            return (
+                f"Dry run: would import {n}, skip {d} as duplicates, reject {r}. "
+                "Nothing was written."
+            )
+        return f"Imported {n}, skipped {d} as duplicates, rejected {r}."
+
+
+@dataclass
+class _Plan:
+    to_add: list[Rating]
+    duplicates: list[tuple[int, str]]
+    notes: list[str]
+
+
+def _plan(import_file: ImportFile, existing: list[Rating]) -> _Plan:
+    """What to append, given what is stored: duplicates out, session numbers in."""
+    unit = import_file.unit
+    stored_by_id = {r.id: r for r in existing}
+    stored_content = {content_key(r) for r in existing}
+    highest: dict[str, int] = {}
+    for r in existing:
+        highest[r.client] = max(highest.get(r.client, 0), r.session)
+    duplicates = [
+        (row, f"the same rating as {unit} {earlier}") for row, earlier in import_file.repeats
+    ]
+    notes: list[str] = []
+    keep: list[ImportRow] = []
+    number: list[ImportRow] = []
+    for item in import_file.rows:
+        stored = stored_by_id.get(item.rating.id) if item.has_id else None
+        if stored is not None:
+            duplicates.append((item.row, f"id {item.rating.id} is already stored"))
+            if content_key(stored) != content_key(item.rating):
+                notes.append(
+                    f"{unit} {item.row}: id {item.rating.id} is already stored with different "
+                    f"values (client {stored.client}, session {stored.session}); the stored "
+                    "rating was kept"
+                )
+            continue
+        if not item.has_id and content_key(item.rating) in stored_content:
+            duplicates.append((item.row, "the same rating is already stored"))
+            continue
+        (number if item.numbered else keep).append(item)
+    # A row that brings its own session number keeps it, unless that client already has that
+    # number for another rating (a colleague's export for the same code): then it is numbered
+    # like a row without one, and the summary says so.
+    taken = {(r.client, r.session) for r in existing}
+    collided: dict[int, int] = {}  # row -> the session number it asked for
+    kept: list[ImportRow] = []
+    for item in keep:
+        key = (item.rating.client, item.rating.session)
+        if key in taken:
+            collided[item.row] = item.rating.session
+            number.append(item)
+            continue
+        taken.add(key)
+        kept.append(item)
+    keep = kept
+    for item in keep:
+        client = item.rating.client
+        highest[client] = max(highest.get(client, 0), item.rating.session)
+    latest: dict[str, Rating] = {}
+    for r in [*existing, *(i.rating for i in keep)]:
+        if r.client not in latest or r.rated_at > latest[r.client].rated_at:
+            latest[r.client] = r
+    numbered: list[tuple[int, Rating]] = []
+    for item in sorted(number, key=lambda i: (i.rating.client, i.rating.rated_at, i.row)):
+        client = item.rating.client
+        highest[client] = highest.get(client, 0) + 1
+        rating = replace(item.rating, session=highest[client])
+        if item.row in collided:
+            notes.append(
+                f"{unit} {item.row}: {client} already has a session {collided[item.row]} (another "
+                f"rating); this one is saved as session {rating.session}"
+            )
+        before = latest.get(client)
+        if before is not None and rating.rated_at < before.rated_at:
+            notes.append(
+                f"{unit} {item.row}: {client} becomes session {rating.session}, but it is dated "
+                f"{rating.rated_at.date()}, before session {before.session} "
+                f"({before.rated_at.date()}); new sessions are numbered after the stored ones"
+            )
+        latest[client] = rating if before is None or rating.rated_at >= before.rated_at else before
+        numbered.append((item.row, rating))
+    to_add = [i.rating for i in keep] + [r for _, r in numbered]
+    return _Plan(to_add, sorted(duplicates), notes)
+
+
+def problem_report(import_file: ImportFile, *, limit: int = MAX_LISTED) -> list[str]:
+    """One line per problem (``<file>, row N: ...``), at most ``limit``, then a count."""
+    lines = [f"{import_file.path}, {p}" for p in import_file.problems[:limit]]
+    if len(import_file.problems) > limit:
+        lines.append(f"... and {len(import_file.problems) - limit} more problems.")
+    if import_file.date_hint:
+        lines.append(
+            "Hint: if your spreadsheet writes dates like 03.11.2026 10:50, add --date-format "
+            '"%d.%m.%Y %H:%M" (%d day, %m month, %Y year, %H hour, %M minute).'
+        )
+    return lines
+
+
+def run_import(
+    store: Store,
+    import_file: ImportFile,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> ImportResult:
+    """Append the new ratings of ``import_file`` to ``store`` (or, ``dry_run``, only say what
+    would happen).
+
+    With bad rows and without ``skip_invalid`` nothing is written and ``ImportRowsError`` lists
+    every problem. Everything is decided and appended under the data-folder lock, in one store
+    write, so a concurrent ``rate`` never gets the same session number and a data file that
+    cannot be appended to stops the import before anything is written.
+    """
+    from ratetool.store import refuse_if_problems
+
+    if import_file.problems and not skip_invalid:
+        bad = len(import_file.bad_rows)
+        good = len(import_file.rows) + len(import_file.repeats)
+        unit = import_file.unit
+        raise ImportRowsError(
+            "\n".join(
+                [
+                    f"{import_file.path}: {bad} of {import_file.row_count} {unit}s cannot be "
+                    "imported:",
+                    *("  " + line for line in problem_report(import_file)),
+                    f"Nothing was written. Fix {'this' if bad == 1 else 'these'} {unit}"
+                    f"{'' if bad == 1 else 's'} and import again"
+                    + (
+                        f", or add --skip-invalid to import the {good} good "
+                        f"{unit}{'' if good == 1 else 's'} and leave "
+                        f"{'it' if bad == 1 else 'these'} out."
+                        if good
+                        else "."
+                    ),
+                ]
+            )
+        )
+
+    def decide() -> _Plan:
+        current = store.read_all()
+        plan = _plan(import_file, current.ratings)
+        targets = {store.file_for(r.client) for r in plan.to_add}
+        refuse_if_problems(p for p in current.problems if p.path in targets)
+        return plan
+
+    if dry_run:
+        plan = decide()
+        added = plan.to_add
+    else:
+        with store.lock():
+            plan = decide()
+            added = []
+            if plan.to_add:
+                result = store._add_locked(plan.to_add, False, True)  # the lock is held
+                added = result.added
+    return ImportResult(
+        imported=added,
+        duplicates=plan.duplicates,
+        rejected=list(import_file.problems),
+        notes=plan.notes,
+        dry_run=dry_run,
+        unit=import_file.unit,
+    )

@@ -1,0 +1,277 @@
+"""One client's scored sessions: scores, trends, changes, alerts and reliable change.
+
+``score_client`` scores every rating of one client with the instrument definition (id and version)
+it was rated with; a rating whose definition cannot be found is listed with every score missing
+and no alerts. The rules are those of docs/scoring.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from ratetool.errors import AnswerError
+from ratetool.instruments import Instrument
+from ratetool.model import Rating
+from ratetool.scoring.alerts import (
+    Alert,
+    Thresholds,
+    drop_alert,
+    item_alert,
+    low_alert,
+    reliable_change_alert,
+)
+from ratetool.scoring.formulas import ReliableChange, reliable_change_index, score_answers
+from ratetool.scoring.rounding import shown_change
+
+#: Keys a trend can be asked for besides a dimension id.
+_SCORE_KEYS = ("overall", "pomp", "total")
+#: Entries kept by the memo of ``_own_alerts`` before it starts afresh.
+_MEMO_LIMIT = 200_000
+
+
+class SessionScore(NamedTuple):
+    """One rating with its scores and alerts. With an unknown instrument every score is ``None``.
+
+    A named tuple (immutable, and cheap to make for 100,000 sessions)."""
+
+    rating: Rating
+    instrument: Instrument | None
+    items: dict[str, float | None]
+    dimensions: dict[str, float | None]
+    overall: float | None
+    pomp: float | None
+    total: float | None
+    alerts: tuple[Alert, ...] = ()
+
+    @property
+    def session(self) -> int:
+        return self.rating.session
+
+    def value(self, key: str) -> float | None:
+        """``"overall"``, ``"pomp"``, ``"total"`` or a dimension id; ``None`` when missing."""
+        if key in _SCORE_KEYS:
+            score: float | None = getattr(self, key)
+            return score
+        return self.dimensions.get(key)
+
+
+def _order_key(score: SessionScore) -> tuple[int, datetime, str]:
+    r = score.rating
+    return (r.session, r.rated_at, r.id)
+
+
+@dataclass(frozen=True)
+class ClientScores:
+    """All of one client's scored sessions, ordered by session number, then time rated."""
+
+    client: str
+    sessions: list[SessionScore]
+    reliable_change: dict[str, ReliableChange | None] = field(default_factory=dict)
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        """Instrument ids the client was rated with, in order of first use."""
+        return tuple(dict.fromkeys(s.rating.instrument for s in self.sessions))
+
+    def sessions_of(self, instrument_id: str) -> list[SessionScore]:
+        return [s for s in self.sessions if s.rating.instrument == instrument_id]
+
+    @property
+    def latest_sessions(self) -> list[SessionScore]:
+        """Every rating of the client's highest session number (one per instrument, usually)."""
+        if not self.sessions:
+            return []
+        last = max(s.session for s in self.sessions)
+        return [s for s in self.sessions if s.session == last]
+
+    def latest(self, instrument_id: str) -> SessionScore | None:
+        """The latest rating with ``instrument_id``, or ``None``."""
+        of = self.sessions_of(instrument_id)
+        return of[-1] if of else None
+
+    def _check_key(self, instrument_id: str, key: str) -> None:
+        if key in _SCORE_KEYS:
+            return
+        known = [s.instrument for s in self.sessions_of(instrument_id) if s.instrument is not None]
+        if known and not any(key in inst.dimension_ids for inst in known):
+            raise KeyError(
+                f"{key!r} is not a dimension of instrument {instrument_id!r}; use a dimension id, "
+                f"'overall', 'pomp' or 'total'"
+            )
+
+    def series(
+        self, instrument_id: str, key: str, *, include_missing: bool = False
+    ) -> list[tuple[int, float | None]]:
+        """``(session, value)`` for each rating with ``instrument_id``, in order.
+
+        ``key`` is a dimension id, ``"overall"``, ``"pomp"`` or ``"total"``. Sessions where the
+        value is missing are left out unless ``include_missing`` (then the value is ``None``).
+        Raises ``KeyError`` for a key that is not a dimension of the instrument.
+        """
+        self._check_key(instrument_id, key)
+        out = [(s.session, s.value(key)) for s in self.sessions_of(instrument_id)]
+        return out if include_missing else [(n, v) for n, v in out if v is not None]
+
+    def change_since_first(
+        self, instrument_id: str, key: str, *, places: int | None = None
+    ) -> float | None:
+        """Latest value minus the first value, full precision.
+
+        ``None`` unless the latest rating with the instrument has the value and an earlier one has
+        it too (the first earlier one that has it is used). With ``places`` (``places_for(key)``
+        to show it), the change as shown: see ``shown_change``.
+        """
+        values = self.series(instrument_id, key, include_missing=True)
+        if len(values) < 2 or values[-1][1] is None:
+            return None
+        earlier = [v for _, v in values[:-1] if v is not None]
+        return shown_change(earlier[0], values[-1][1], places) if earlier else None
+
+    def change_since_previous(
+        self, instrument_id: str, key: str, *, places: int | None = None
+    ) -> float | None:
+        """Latest value minus the value at the most recent earlier rating that has one.
+
+        ``None`` unless the latest rating with the instrument has the value and an earlier one has
+        it too. This is the comparison the "drop" alert makes for ``"pomp"``. With ``places``, the
+        change as shown: see ``shown_change``.
+        """
+        values = self.series(instrument_id, key, include_missing=True)
+        if len(values) < 2 or values[-1][1] is None:
+            return None
+        earlier = [v for _, v in values[:-1] if v is not None]
+        return shown_change(earlier[-1], values[-1][1], places) if earlier else None
+
+
+def _unscored(rating: Rating, instrument: Instrument | None) -> SessionScore:
+    items = dict.fromkeys([*rating.answers, *rating.skipped])
+    return SessionScore(rating, instrument, items, {}, None, None, None)
+
+
+def _score_rating(rating: Rating, instrument: Instrument | None) -> SessionScore:
+    if instrument is None:
+        return _unscored(rating, None)
+    try:
+        s = score_answers(instrument, rating.answers)
+    except AnswerError as error:
+        raise AnswerError(f"Client {rating.client}, session {rating.session}: {error}") from None
+    return SessionScore(rating, instrument, s.items, s.dimensions, s.overall, s.pomp, s.total)
+
+
+#: The "low" and "item" alerts by (id of the instrument, answers, thresholds); see ``_own_alerts``.
+_OWN_ALERTS: dict[
+    tuple[int, tuple[tuple[str, int], ...], Thresholds], tuple[Instrument, tuple[Alert, ...]]
+] = {}
+
+
+def _own_alerts(s: SessionScore, thresholds: Thresholds) -> tuple[Alert, ...]:
+    """The "low" and "item" alerts of one session: they depend only on its answers, so they are
+    worked out once per instrument, answer pattern and thresholds."""
+    if s.instrument is None:
+        return ()
+    key = (id(s.instrument), tuple(s.rating.answers.items()), thresholds)
+    hit = _OWN_ALERTS.get(key)
+    if hit is not None and hit[0] is s.instrument:
+        return hit[1]
+    found = tuple(
+        a
+        for a in (low_alert(s.pomp, thresholds), item_alert(s.instrument, s.items, thresholds))
+        if a is not None
+    )
+    if len(_OWN_ALERTS) >= _MEMO_LIMIT:
+        _OWN_ALERTS.clear()
+    _OWN_ALERTS[key] = (s.instrument, found)
+    return found
+
+
+def _reliable_change(instrument_id: str, scored: list[SessionScore]) -> ReliableChange | None:
+    with_total = [s for s in scored if s.total is not None and s.instrument is not None]
+    if not with_total:
+        return None
+    latest = with_total[-1]
+    assert latest.instrument is not None and latest.total is not None
+    version = latest.rating.instrument_version
+    same = [s for s in with_total if s.rating.instrument_version == version]
+    norms = latest.instrument.norms
+    if norms is None or len(same) < 2:
+        return None
+    first = same[0]
+    assert first.total is not None
+    s_diff, rc, reliable = reliable_change_index(norms, first.total, latest.total)
+    direction = ("improved" if rc > 0 else "worsened") if reliable else "no reliable change"
+    return ReliableChange(
+        instrument=instrument_id,
+        first_session=first.session,
+        latest_session=latest.session,
+        first_total=first.total,
+        latest_total=latest.total,
+        s_diff=s_diff,
+        rc=rc,
+        reliable=reliable,
+        direction=direction,
+    )
+
+
+def score_client(
+    ratings: Iterable[Rating],
+    resolve: Callable[[str, int], Instrument | None],
+    thresholds: Thresholds = Thresholds(),
+    *,
+    client: str | None = None,
+) -> ClientScores:
+    """Score every rating of one client, with trends, alerts and reliable change per instrument.
+
+    ``resolve(instrument_id, version)`` returns that instrument definition or ``None`` if unknown
+    (its ratings are then listed with every score ``None`` and no alerts). ``client`` is only
+    needed when ``ratings`` is empty. Raises ``ValueError`` if the ratings belong to more than one
+    client, and ``AnswerError`` (naming client, session and item) if an answer does not fit its
+    instrument.
+    """
+    ratings = list(ratings)
+    codes = {r.client for r in ratings} | ({client} if client is not None else set())
+    if len(codes) > 1:
+        raise ValueError(f"score_client got ratings of more than one client: {sorted(codes)}")
+    if not codes:
+        raise ValueError("score_client needs the client code when there are no ratings")
+    (code,) = codes
+
+    definitions: dict[tuple[str, int], Instrument | None] = {}
+    scored = []
+    for rating in ratings:
+        key = (rating.instrument, rating.instrument_version)
+        if key not in definitions:
+            definitions[key] = resolve(*key)
+        scored.append(_score_rating(rating, definitions[key]))
+    scored.sort(key=_order_key)
+
+    by_instrument: dict[str, list[SessionScore]] = {}
+    for s in scored:
+        by_instrument.setdefault(s.rating.instrument, []).append(s)
+
+    changes = {iid: _reliable_change(iid, of) for iid, of in by_instrument.items()}
+
+    alerts: dict[int, tuple[Alert, ...]] = {}  # by id() of the SessionScore
+    for iid, of in by_instrument.items():
+        previous: SessionScore | None = None
+        last = of[-1]
+        for s in of:
+            found: list[Alert] = []
+            if s is last:
+                change_alert = reliable_change_alert(changes[iid], s.session)
+                if change_alert is not None:
+                    found.append(change_alert)
+            if previous is not None:
+                drop = drop_alert(previous.pomp, s.pomp, previous.session, thresholds)
+                if drop is not None:
+                    found.append(drop)
+            found.extend(_own_alerts(s, thresholds))
+            if found:
+                alerts[id(s)] = tuple(found)
+            if s.pomp is not None:
+                previous = s
+
+    sessions = [s._replace(alerts=alerts[id(s)]) if id(s) in alerts else s for s in scored]
+    return ClientScores(code, sessions, changes)
