@@ -416,8 +416,8 @@ class Bench:
             return self.floor(floor, run_once(cmd, store.env(self.env0)))
 
         ra, rb = interleaved(lambda: run_once(cmd, env), first_append, self.runs)
-        total = self.clients * self.sessions
-        return [time_line(f"append to {total:,} sessions ({kind} store)", floor, ra, rb, 1.2)]
+        name = f"append, {self.clients:,} x {self.sessions} store ({kind})"
+        return [time_line(name, floor, ra, rb, 1.2)]
 
     def append_toml(self) -> list[Line]:
         return self.append("toml")
