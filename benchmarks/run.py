@@ -327,12 +327,13 @@ class Bench:
         path.mkdir(exist_ok=True)
         return path
 
-    def floor(self, name: str, sample: Sample) -> Sample:
-        self.floor_samples.setdefault(name, []).append(sample)
-        return sample
+    def record(self, floor: str, samples: list[Sample]) -> list[Sample]:
+        """Keep the floor's timed samples for its INFO line."""
+        self.floor_samples.setdefault(floor, []).extend(samples)
+        return samples
 
-    def floor_run(self, name: str, script: str, *args: str, env: dict[str, str]) -> Sample:
-        return self.floor(name, run_once([PY, str(FLOORS / script), *args], env))
+    def floor_cmd(self, script: str, *args: str) -> list[str]:
+        return [PY, str(FLOORS / script), *args]
 
     def compare(
         self,
@@ -346,13 +347,11 @@ class Bench:
         *,
         before: Callable[[], None] | None = None,
     ) -> list[Line]:
+        floor_cmd = self.floor_cmd(script, *floor_args)
         ra, rb = interleaved(
-            lambda: run_once(cmd, env),
-            lambda: self.floor_run(floor, script, *floor_args, env=env),
-            self.runs,
-            before=before,
+            lambda: run_once(cmd, env), lambda: run_once(floor_cmd, env), self.runs, before=before
         )
-        return [time_line(name, floor, ra, rb, limit)]
+        return [time_line(name, floor, ra, self.record(floor, rb), limit)]
 
     # start floor ------------------------------------------------------------------------------
     def version(self) -> list[Line]:
@@ -366,14 +365,13 @@ class Bench:
     def first_question(self) -> list[Line]:
         env = self.env
         cmd = [RATETOOL, "rate", self.middle_client]
+        floor_cmd = self.floor_cmd("start.py", "--mark")
         ra, rb = interleaved(
             lambda: run_to_marker(cmd, env, FIRST_QUESTION),
-            lambda: self.floor(
-                "start (to its line)",
-                run_to_marker([PY, str(FLOORS / "start.py"), "--mark"], env, FLOOR_READY),
-            ),
+            lambda: run_to_marker(floor_cmd, env, FLOOR_READY),
             self.runs,
         )
+        self.record("start (to its line)", rb)
         return [time_line(f"rate {self.middle_client}: first question", "start", ra, rb, 1.6)]
 
     # stack floor ------------------------------------------------------------------------------
@@ -413,11 +411,11 @@ class Bench:
 
         def first_append() -> Sample:
             store = empty_store(fresh, kind)  # made anew each time: a true first append
-            return self.floor(floor, run_once(cmd, store.env(self.env0)))
+            return run_once(cmd, store.env(self.env0))
 
         ra, rb = interleaved(lambda: run_once(cmd, env), first_append, self.runs)
         name = f"append, {self.clients:,} x {self.sessions} store ({kind})"
-        return [time_line(name, floor, ra, rb, 1.2)]
+        return [time_line(name, floor, ra, self.record(floor, rb), 1.2)]
 
     def append_toml(self) -> list[Line]:
         return self.append("toml")
@@ -429,12 +427,14 @@ class Bench:
     def heavy(
         self, cmd: list[str], floor: str, script: str, floor_args: list[str], env: dict[str, str]
     ) -> tuple[list[Sample], list[Sample]]:
-        return interleaved(
+        floor_cmd = self.floor_cmd(script, *floor_args)
+        ra, rb = interleaved(
             lambda: run_once(cmd, env),
-            lambda: self.floor_run(floor, script, *floor_args, env=env),
+            lambda: run_once(floor_cmd, env),
             self.heavy_runs,
             warmup=False,
         )
+        return ra, self.record(floor, rb)
 
     def caseload_no_cache(self) -> list[Line]:
         env = {**self.env, "RATETOOL_NO_CACHE": "1"}
