@@ -187,7 +187,7 @@ class Line:
 
 
 def fmt_seconds(s: float) -> str:
-    return f"{s * 1000:.0f} ms" if s < 10 else f"{s:.1f} s"
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
 
 
 def median_seconds(samples: list[Sample]) -> float:
@@ -560,8 +560,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}",
         flush=True,
     )
-    width = 50
-    print(f"      {'target':<{width}}  {'floor':<16}  {'measured':>9}  {'floor':>9}   ratio")
+    width = 44
+    print(
+        f"      {'target':<{width}}  {'against':<16}  {'measured':>9}  {'floor':>9}   ratio  limit"
+    )
     lines: list[Line] = []
     try:
         if any(heavy for _, _, heavy in chosen):
