@@ -1,259 +1,588 @@
-"""Benchmark ratetool as whole processes and check the performance targets.
+"""Benchmark ratetool against the floor of the libraries it is built on, and check the targets.
 
-    python benchmarks/run.py [--runs 7] [--keep DIR] [--only NAME ...]
+    python benchmarks/run.py [--runs 11] [--heavy-runs 3] [--keep DIR] [--only TEXT] [--quick]
 
-Every measurement runs a real ``ratetool`` process (the one on PATH beside this Python). Commands
-that are compared are run in turn, A B A B ..., so both see the same machine; the ratio is taken
-pair by pair and its median reported. Wall time comes from ``time.perf_counter`` around the
-process, peak memory from the kernel's accounting of the finished child (``os.wait4``'s
-``ru_maxrss``). Data folders of 1,000 clients x 100 sessions are made once per store format with
-``benchmarks/make_data.py`` (under ``--keep DIR`` to reuse them between runs).
+Each target compares a whole ``ratetool`` process (the one installed beside this Python) with a
+floor: a small script in ``benchmarks/floors/`` that does only what the chosen libraries must do
+for the same job (start Python and import Typer; import the drawing stack; parse every client
+file with tomllib; write the rows with ``csv`` or XlsxWriter). Command and floor run in turn,
+A B A B ..., so both see the same machine; the ratio is the command's median over the floor's
+median. Wall time is ``time.perf_counter`` around the process; peak memory is the kernel's
+account of the finished child (``os.wait4``'s ``ru_maxrss``; not measured where ``os.wait4``
+is missing). Time to the first question of ``rate`` runs ``rate`` in a pseudo-terminal and stops
+the clock when the question is on the screen; its floor is timed the same way, to the line the
+start floor prints once Typer is imported.
 
-Prints one line per target: the measured median, the target, and PASS or FAIL; exits 1 if any
-target fails.
+The data are ``benchmarks/make_data.py``'s 1,000 clients x 100 sessions (a TOML store, and a CSV
+store for the append), made once per run, or once for all runs under ``--keep DIR``.
+
+Prints one line per target (measured, floor, ratio, target, PASS or FAIL) and one INFO line per
+floor (its median, for scale); exits 1 if any target fails.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
-RATETOOL = str(shutil.which("ratetool", path=str(BIN)) or shutil.which("ratetool") or "ratetool")
+FLOORS = HERE / "floors"
 PY = sys.executable
+#: The ratetool installed beside this Python (the virtual environment's), else the one on PATH.
+RATETOOL = (
+    shutil.which("ratetool", path=str(Path(PY).parent)) or shutil.which("ratetool") or "ratetool"
+)
+ANSWERS = ["--answers", "8,9,7,10", "--yes"]
+#: Where the first question of ``rate`` is on the screen: its answer prompt.
+FIRST_QUESTION = b"Your answer"
+FLOOR_READY = b"floor: ready"
+MARKER_TIMEOUT = 120.0
 
 
 @dataclass
-class Run:
+class Sample:
     seconds: float
-    max_rss_mb: float
+    #: Peak resident memory in MB, None where it cannot be measured.
+    rss_mb: float | None
     status: int
 
 
-def run_once(cmd: list[str], env: dict[str, str], stdin: int | None = subprocess.DEVNULL) -> Run:
+def run_once(cmd: list[str], env: dict[str, str]) -> Sample:
+    """Run ``cmd`` to its end, output discarded; wall time and peak memory."""
+    err_file = tempfile.TemporaryFile()  # a file, not a pipe: a pipe could fill and block
     start = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, env=env, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    if hasattr(os, "wait4"):
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        # ru_maxrss is KiB on Linux and the BSDs, bytes on macOS.
+        rss: float | None = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    else:
+        proc.wait()
+        seconds = time.perf_counter() - start
+        rss = None
+    err_file.seek(0)
+    err = err_file.read().decode(errors="replace").strip()
+    err_file.close()
+    if proc.returncode:
+        print(f"  ! {' '.join(cmd[-4:])}: exit {proc.returncode}: {err[-300:]}", file=sys.stderr)
+    return Sample(seconds, rss, proc.returncode)
+
+
+def run_to_marker(cmd: list[str], env: dict[str, str] | None, marker: bytes) -> Sample:
+    """Start ``cmd`` at a terminal and stop the clock when ``marker`` appears on it; then stop it.
+
+    A pseudo-terminal on POSIX (the process sees what a practitioner's terminal shows), pipes on
+    Windows (input stays open, so the process waits at its first question all the same).
+    """
+    start = time.perf_counter()
+    if sys.platform == "win32":
+        proc, seen = _read_pipe_to(cmd, env, marker)
+    else:
+        proc, seen = _read_pty_to(cmd, env, marker)
     seconds = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return Run(seconds, rss, proc.returncode)
+    proc.kill()
+    proc.wait()
+    if marker not in seen:
+        text = seen.decode(errors="replace").strip()[-300:]
+        print(f"  ! {' '.join(cmd[-3:])}: {marker.decode()!r} never shown: {text}", file=sys.stderr)
+        return Sample(seconds, None, proc.returncode or -1)
+    return Sample(seconds, None, 0)
 
 
-def series(cmd: list[str], env: dict[str, str], runs: int, warmup: int = 1) -> list[Run]:
-    for _ in range(warmup):
-        run_once(cmd, env)
-    return [run_once(cmd, env) for _ in range(runs)]
+def _read_pty_to(
+    cmd: list[str], env: dict[str, str] | None, marker: bytes
+) -> tuple[subprocess.Popen[bytes], bytes]:
+    import pty
+    import select
+
+    seen = b""
+    main_fd, child_fd = pty.openpty()
+    try:
+        proc = subprocess.Popen(cmd, env=env, stdin=child_fd, stdout=child_fd, stderr=child_fd)
+        os.close(child_fd)
+        while marker not in seen:
+            ready, _, _ = select.select([main_fd], [], [], MARKER_TIMEOUT)
+            if not ready:
+                break
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # the child closed the terminal: it ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(main_fd)
+    return proc, seen
 
 
-def paired(
-    a: list[str], b: list[str], env: dict[str, str], runs: int
-) -> tuple[list[Run], list[Run]]:
-    run_once(a, env)
-    run_once(b, env)
-    ra: list[Run] = []
-    rb: list[Run] = []
+def _read_pipe_to(
+    cmd: list[str], env: dict[str, str] | None, marker: bytes
+) -> tuple[subprocess.Popen[bytes], bytes]:
+    seen = b""
+    proc = subprocess.Popen(
+        cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    while marker not in seen:
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        seen += chunk
+    return proc, seen
+
+
+def interleaved(
+    a: Callable[[], Sample],
+    b: Callable[[], Sample],
+    runs: int,
+    *,
+    warmup: bool = True,
+    before: Callable[[], None] | None = None,
+) -> tuple[list[Sample], list[Sample]]:
+    """``runs`` samples of each, A B A B ...; ``before`` runs (untimed) before each A."""
+    if warmup:
+        if before is not None:
+            before()
+        a()
+        b()
+    ra: list[Sample] = []
+    rb: list[Sample] = []
     for _ in range(runs):
-        ra.append(run_once(a, env))
-        rb.append(run_once(b, env))
+        if before is not None:
+            before()
+        ra.append(a())
+        rb.append(b())
     return ra, rb
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+# -- results ---------------------------------------------------------------------------------
 
 
 @dataclass
-class Result:
+class Line:
     name: str
+    floor: str
     measured: str
+    floor_value: str
+    ratio: str
     target: str
-    #: None: shown for information, not a target.
+    #: None: information, not a target.
     ok: bool | None
+    note: str = ""
 
 
-def make_data(base: Path, store: str) -> Path:
-    out = base / f"bench-{store}"
-    if not (out / "data").exists():
-        if out.exists():
-            shutil.rmtree(out)
-        subprocess.run([PY, str(HERE / "make_data.py"), str(out), "--store", store], check=True)
-    return out
+def fmt_seconds(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s" if s < 10 else f"{s:.1f} s"
 
 
-def env_for(root: Path | None, base_env: dict[str, str]) -> dict[str, str]:
-    env = dict(base_env)
-    if root is not None:
-        env["RATETOOL_DATA_DIR"] = str(root / "data")
-        env["RATETOOL_CONFIG_DIR"] = str(root / "config")
-    return env
+def median_seconds(samples: list[Sample]) -> float:
+    return statistics.median(s.seconds for s in samples)
+
+
+def median_rss(samples: list[Sample]) -> float | None:
+    values = [s.rss_mb for s in samples if s.rss_mb is not None]
+    return statistics.median(values) if values else None
+
+
+def failures(samples: list[Sample], who: str) -> str:
+    bad = sorted({s.status for s in samples if s.status != 0})
+    return f"{who} failed (exit {', '.join(map(str, bad))})" if bad else ""
+
+
+def time_line(name: str, floor: str, ra: list[Sample], rb: list[Sample], limit: float) -> Line:
+    a, b = median_seconds(ra), median_seconds(rb)
+    note = failures(ra, "command") or failures(rb, "floor")
+    ratio = a / b
+    return Line(
+        name,
+        floor,
+        fmt_seconds(a),
+        fmt_seconds(b),
+        f"{ratio:.2f}x",
+        f"<= {limit:g}x",
+        ratio <= limit and not note,
+        note,
+    )
+
+
+def memory_ratio_line(
+    name: str, floor: str, ra: list[Sample], rb: list[Sample], limit: float
+) -> Line:
+    a, b = median_rss(ra), median_rss(rb)
+    if a is None or b is None:
+        return Line(name, floor, "n/a", "n/a", "", f"<= {limit:g}x", None, "memory not measured")
+    return Line(
+        name, floor, f"{a:.0f} MB", f"{b:.0f} MB", f"{a / b:.2f}x", f"<= {limit:g}x", a / b <= limit
+    )
+
+
+def memory_limit_line(name: str, ra: list[Sample], limit_mb: float) -> Line:
+    values = [s.rss_mb for s in ra if s.rss_mb is not None]
+    if not values:
+        return Line(name, "-", "n/a", "", "", f"<= {limit_mb:g} MB", None, "memory not measured")
+    peak = max(values)
+    return Line(name, "-", f"{peak:.0f} MB", "", "", f"<= {limit_mb:g} MB", peak <= limit_mb)
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Store:
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    def env(self, base: dict[str, str], **extra: str) -> dict[str, str]:
+        return {
+            **base,
+            "RATETOOL_DATA_DIR": str(self.root / "data"),
+            "RATETOOL_CONFIG_DIR": str(self.root / "config"),
+            **extra,
+        }
+
+
+def make_store(base: Path, store: str, clients: int, sessions: int) -> Store:
+    """The data folder for this size, made with make_data.py unless a finished one is there."""
+    root = base / f"{store}-{clients}x{sessions}"
+    done = root / "made"
+    if not done.exists():
+        if root.exists():
+            shutil.rmtree(root)
+        print(f"making {root} ...", file=sys.stderr, flush=True)
+        cmd = [PY, str(HERE / "make_data.py"), str(root), "--store", store]
+        cmd += ["--clients", str(clients), "--sessions", str(sessions)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        done.write_text("made by benchmarks/run.py\n", encoding="utf-8")
+    return Store(root)
+
+
+def empty_store(path: Path, store: str) -> Store:
+    """A new, empty data folder (for append #1)."""
+    if path.exists():
+        shutil.rmtree(path)
+    (path / "config").mkdir(parents=True)
+    (path / "config" / "config.toml").write_text(
+        f'store = "{store}"\npractitioner = "AB"\n', encoding="utf-8"
+    )
+    return Store(path)
+
+
+# -- the targets -----------------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    base: Path
+    runs: int
+    heavy_runs: int
+    clients: int
+    sessions: int
+    small: tuple[int, int]
+    env0: dict[str, str]
+    floor_samples: dict[str, list[Sample]] = field(default_factory=dict)
+    stores: dict[str, Store] = field(default_factory=dict)
+
+    def store(self, kind: str, size: tuple[int, int] | None = None) -> Store:
+        clients, sessions = size or (self.clients, self.sessions)
+        key = f"{kind}-{clients}x{sessions}"
+        if key not in self.stores:
+            self.stores[key] = make_store(self.base, kind, clients, sessions)
+        return self.stores[key]
+
+    @property
+    def middle_client(self) -> str:
+        """A client in the middle of the big store (summaries, the first question)."""
+        return f"C-{self.clients // 2:04d}"
+
+    @property
+    def last_client(self) -> str:
+        """The big store's last client, who gets the appended ratings."""
+        return f"C-{self.clients:04d}"
+
+    @property
+    def big(self) -> Store:
+        return self.store("toml")
+
+    @property
+    def scratch(self) -> Path:
+        path = self.base / "scratch"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def record(self, floor: str, samples: list[Sample]) -> list[Sample]:
+        """Keep the floor's timed samples for its INFO line."""
+        self.floor_samples.setdefault(floor, []).extend(samples)
+        return samples
+
+    def floor_cmd(self, script: str, *args: str) -> list[str]:
+        return [PY, str(FLOORS / script), *args]
+
+    def compare(
+        self,
+        name: str,
+        cmd: list[str],
+        floor: str,
+        script: str,
+        floor_args: list[str],
+        env: dict[str, str],
+        limit: float,
+        *,
+        before: Callable[[], None] | None = None,
+    ) -> list[Line]:
+        floor_cmd = self.floor_cmd(script, *floor_args)
+        ra, rb = interleaved(
+            lambda: run_once(cmd, env), lambda: run_once(floor_cmd, env), self.runs, before=before
+        )
+        return [time_line(name, floor, ra, self.record(floor, rb), limit)]
+
+    # start floor ------------------------------------------------------------------------------
+    def version(self) -> list[Line]:
+        cmd = [RATETOOL, "--version"]
+        return self.compare("ratetool --version", cmd, "start", "start.py", [], self.env, 1.15)
+
+    def rate_help(self) -> list[Line]:
+        cmd = [RATETOOL, "rate", "--help"]
+        return self.compare("ratetool rate --help", cmd, "start", "start.py", [], self.env, 1.15)
+
+    def first_question(self) -> list[Line]:
+        env = self.env
+        cmd = [RATETOOL, "rate", self.middle_client]
+        floor_cmd = self.floor_cmd("start.py", "--mark")
+        ra, rb = interleaved(
+            lambda: run_to_marker(cmd, env, FIRST_QUESTION),
+            lambda: run_to_marker(floor_cmd, env, FLOOR_READY),
+            self.runs,
+        )
+        self.record("start (to its line)", rb)
+        return [time_line(f"rate {self.middle_client}: first question", "start", ra, rb, 1.6)]
+
+    # stack floor ------------------------------------------------------------------------------
+    def summary_client_small(self) -> list[Line]:
+        small = self.store("toml", self.small)
+        name = f"summary C-0001, {self.small[0]} x {self.small[1]} store"
+        cmd = [RATETOOL, "summary", "C-0001"]
+        return self.compare(name, cmd, "stack", "stack.py", [], small.env(self.env0), 1.5)
+
+    def summary_client(self) -> list[Line]:
+        cmd = [RATETOOL, "summary", self.middle_client]
+        name = f"summary {self.middle_client}, {self.clients:,} x {self.sessions} store"
+        return self.compare(name, cmd, "stack", "stack.py", [], self.env, 1.5)
+
+    def caseload_warm(self) -> list[Line]:
+        # The warm-up run leaves the cache warm.
+        cmd = [RATETOOL, "summary"]
+        return self.compare("summary, warm cache", cmd, "stack", "stack.py", [], self.env, 1.5)
+
+    def caseload_after_rating(self) -> list[Line]:
+        env = self.env
+
+        def rate_one() -> None:
+            if run_once([RATETOOL, "rate", self.last_client, *ANSWERS], env).status:
+                raise SystemExit("could not add a rating before the summary")
+
+        cmd = [RATETOOL, "summary"]
+        name = "summary, right after one new rating"
+        return self.compare(name, cmd, "stack", "stack.py", [], env, 2.0, before=rate_one)
+
+    # append -----------------------------------------------------------------------------------
+    def append(self, kind: str) -> list[Line]:
+        env = self.store(kind).env(self.env0)
+        cmd = [RATETOOL, "rate", self.last_client, *ANSWERS]
+        fresh = self.scratch / f"empty-{kind}"
+        floor = f"append #1 ({kind})"
+
+        def first_append() -> Sample:
+            store = empty_store(fresh, kind)  # made anew each time: a true first append
+            return run_once(cmd, store.env(self.env0))
+
+        ra, rb = interleaved(lambda: run_once(cmd, env), first_append, self.runs)
+        name = f"append, {self.clients:,} x {self.sessions} store ({kind})"
+        return [time_line(name, floor, ra, self.record(floor, rb), 1.2)]
+
+    def append_toml(self) -> list[Line]:
+        return self.append("toml")
+
+    def append_csv(self) -> list[Line]:
+        return self.append("csv")
+
+    # read, CSV and XLSX floors ----------------------------------------------------------------
+    def heavy(
+        self, cmd: list[str], floor: str, script: str, floor_args: list[str], env: dict[str, str]
+    ) -> tuple[list[Sample], list[Sample]]:
+        floor_cmd = self.floor_cmd(script, *floor_args)
+        ra, rb = interleaved(
+            lambda: run_once(cmd, env),
+            lambda: run_once(floor_cmd, env),
+            self.heavy_runs,
+            warmup=False,
+        )
+        return ra, self.record(floor, rb)
+
+    def caseload_no_cache(self) -> list[Line]:
+        env = {**self.env, "RATETOOL_NO_CACHE": "1"}
+        data = str(self.big.data)
+        ra, rb = self.heavy([RATETOOL, "summary"], "read", "read.py", [data], env)
+        name = "summary, RATETOOL_NO_CACHE=1"
+        return [
+            time_line(name, "read", ra, rb, 1.3),
+            memory_limit_line(f"{name}: peak memory", ra, 200),
+        ]
+
+    def export_csv(self) -> list[Line]:
+        env = {**self.env, "RATETOOL_NO_CACHE": "1"}
+        out, floor_out = str(self.scratch / "export.csv"), str(self.scratch / "floor.csv")
+        cmd = [RATETOOL, "export", "--format", "csv", "--output", out, "--force"]
+        ra, rb = self.heavy(cmd, "csv", "csv_write.py", [str(self.big.data), floor_out], env)
+        return [time_line("export --format csv, RATETOOL_NO_CACHE=1", "csv", ra, rb, 1.3)]
+
+    def export_xlsx(self) -> list[Line]:
+        out, floor_out = str(self.scratch / "export.xlsx"), str(self.scratch / "floor.xlsx")
+        cmd = [RATETOOL, "export", "--format", "xlsx", "--output", out, "--force"]
+        args = [str(self.big.data), floor_out]
+        ra, rb = self.heavy(cmd, "xlsx", "xlsx_write.py", args, self.env)
+        name = "export --format xlsx"
+        return [
+            time_line(name, "xlsx", ra, rb, 1.3),
+            memory_ratio_line(f"{name}: peak memory", "xlsx", ra, rb, 1.3),
+        ]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.big.env(self.env0)
+
+
+#: (name for --only, method, heavy)
+TARGETS: list[tuple[str, Callable[[Bench], list[Line]], bool]] = [
+    ("version", Bench.version, False),
+    ("rate-help", Bench.rate_help, False),
+    ("first-question", Bench.first_question, False),
+    ("summary-client-small", Bench.summary_client_small, False),
+    ("summary-client", Bench.summary_client, False),
+    ("caseload-warm", Bench.caseload_warm, False),
+    ("caseload-after-rating", Bench.caseload_after_rating, False),
+    ("append-toml", Bench.append_toml, False),
+    ("append-csv", Bench.append_csv, False),
+    ("caseload-no-cache", Bench.caseload_no_cache, True),
+    ("export-csv", Bench.export_csv, True),
+    ("export-xlsx", Bench.export_xlsx, True),
+]
+
+FLOOR_COMMANDS = {
+    "start": "python -c 'import typer' (floors/start.py)",
+    "start (to its line)": "floors/start.py --mark, to its line at a terminal",
+    "stack": "import typer, rich.console, rich.table, tomllib (floors/stack.py)",
+    "read": "tomllib over every client file (floors/read.py)",
+    "csv": "read + csv.writer, one row per session (floors/csv_write.py)",
+    "xlsx": "read + XlsxWriter write_row per session + add_table (floors/xlsx_write.py)",
+    "append #1 (toml)": "ratetool rate, first session of an empty TOML store",
+    "append #1 (csv)": "ratetool rate, first session of an empty CSV store",
+}
+
+
+def print_line(line: Line, width: int) -> None:
+    status = "INFO" if line.ok is None else "PASS" if line.ok else "FAIL"
+    text = (
+        f"{status}  {line.name:<{width}}  {line.floor:<16}  {line.measured:>9}  "
+        f"{line.floor_value:>9}  {line.ratio:>6}  {line.target}"
+    )
+    print(text + (f"  ({line.note})" if line.note else ""), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="ratetool performance targets")
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--keep", type=Path, help="folder for the synthetic data (reused)")
-    parser.add_argument("--stores", nargs="+", default=["toml", "csv"])
+    parser = argparse.ArgumentParser(
+        description="Time ratetool against the floor of its libraries; PASS/FAIL per target.",
+        epilog="Targets: " + ", ".join(name for name, _, _ in TARGETS),
+    )
+    parser.add_argument("--runs", type=int, help="runs per command and floor (default 11)")
+    parser.add_argument(
+        "--heavy-runs", type=int, help="runs for the no-cache summary and exports (default 3)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke test: 100 x 20 data, 3 runs, 1 heavy run"
+    )
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="make the data here, or reuse it")
+    parser.add_argument(
+        "--only", action="append", metavar="TEXT", help="only targets whose name contains TEXT"
+    )
     args = parser.parse_args(argv)
+    runs = args.runs or (3 if args.quick else 11)
+    heavy_runs = args.heavy_runs or (1 if args.quick else 3)
+    if runs < 1 or heavy_runs < 1:
+        parser.error("--runs and --heavy-runs must be at least 1")
+    chosen = [
+        t for t in TARGETS if not args.only or any(o.lower() in t[0].lower() for o in args.only)
+    ]
+    if not chosen:
+        parser.error(f"no target matches {args.only}; targets: {[t[0] for t in TARGETS]}")
+    if not shutil.which(RATETOOL):
+        print("ratetool is not installed beside this Python or on PATH.", file=sys.stderr)
+        return 2
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="ratetool-bench-"))
     base.mkdir(parents=True, exist_ok=True)
-    # Measure ratetool as installed: compiled modules reused (pip compiles them on install; an
-    # environment that forbids writing them would time the compiler instead).
-    base_env = {
+    # Measure ratetool as installed, its modules compiled (pip compiles them on install).
+    env0 = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("RATETOOL_") and k != "PYTHONDONTWRITEBYTECODE"
     }
+    env0.update(NO_COLOR="1", COLUMNS="100", LINES="40")
     import ratetool
 
     subprocess.run([PY, "-m", "compileall", "-q", str(Path(ratetool.__file__).parent)], check=False)
-    base_env["NO_COLOR"] = "1"
-    base_env["COLUMNS"] = "100"
-    results: list[Result] = []
-    n = args.runs
+    subprocess.run([PY, "-m", "compileall", "-q", str(FLOORS)], check=False)
 
-    def ratio_target(
-        name: str, a: list[str], b: list[str], limit: float, env: dict[str, str]
-    ) -> None:
-        ra, rb = paired(a, b, env, n)
-        ratios = [x.seconds / y.seconds for x, y in zip(ra, rb)]
-        r = median(ratios)
-        results.append(
-            Result(
-                name,
-                f"{r:.2f}x ({median([x.seconds for x in ra]) * 1000:.0f} ms vs "
-                f"{median([y.seconds for y in rb]) * 1000:.0f} ms)",
-                f"<= {limit:.1f}x",
-                r <= limit,
-            )
-        )
-
-    def abs_target(
-        name: str, cmd: list[str], seconds: float, env: dict[str, str], mb: float | None = None
-    ) -> None:
-        runs = series(cmd, env, n)
-        bad = [r.status for r in runs if r.status != 0]
-        t = median([r.seconds for r in runs])
-        m = max(r.max_rss_mb for r in runs)
-        ok = t <= seconds and not bad and (mb is None or m <= mb)
-        text = f"{t:.3f} s, {m:.0f} MB peak" + (f" (exit {bad[0]})" if bad else "")
-        target = f"<= {seconds:g} s" + (f", <= {mb:g} MB" if mb else "")
-        results.append(Result(name, text, target, ok))
-
-    # -- start-up ------------------------------------------------------------------------------
-    empty = base / "empty"
-    if empty.exists():
-        shutil.rmtree(empty)
-    (empty / "data").mkdir(parents=True)
-    (empty / "config").mkdir()
-    env0 = env_for(empty, base_env)
-    typer_import = [PY, "-c", "import typer"]
-    ratio_target(
-        "ratetool --version vs import typer", [RATETOOL, "--version"], typer_import, 1.2, env0
-    )
-    ratio_target(
-        "ratetool rate --help vs import typer",
-        [RATETOOL, "rate", "--help"],
-        typer_import,
-        1.6,
-        env0,
-    )
-    # Time to the first question: stdin is empty, so rate prints the intro and the first
-    # question, meets end of input and stops without saving.
-    ratio_target(
-        "rate: first question vs import typer",
-        [RATETOOL, "rate", "C-0001"],
-        typer_import,
-        1.6,
-        env0,
-    )
-
-    answers = ["--answers", "8,9,7,10", "--yes"]
-    for store in args.stores:
-        root = make_data(base, store)
-        env = env_for(root, base_env)
-        fresh = base / f"fresh-{store}"
-        if fresh.exists():
-            shutil.rmtree(fresh)
-        (fresh / "config").mkdir(parents=True)
-        (fresh / "config" / "config.toml").write_text(f'store = "{store}"\n', encoding="utf-8")
-        env_fresh = env_for(fresh, base_env)
-        # Appending to a data folder of 100,000 sessions against appending to an empty one,
-        # side by side (each run appends one more session to each).
-        ra, rb = [], []
-        run_once([RATETOOL, "rate", "C-0001", *answers], env)
-        run_once([RATETOOL, "rate", "C-0001", *answers], env_fresh)
-        for _ in range(n):
-            ra.append(run_once([RATETOOL, "rate", "C-0001", *answers], env))
-            rb.append(run_once([RATETOOL, "rate", "C-0001", *answers], env_fresh))
-        r = median([x.seconds / y.seconds for x, y in zip(ra, rb)])
-        results.append(
-            Result(
-                f"[{store}] append to 100,000 vs to empty",
-                f"{r:.2f}x ({median([x.seconds for x in ra]) * 1000:.0f} ms vs "
-                f"{median([y.seconds for y in rb]) * 1000:.0f} ms)",
-                "<= 1.2x",
-                r <= 1.2 and all(x.status == 0 for x in ra + rb),
-            )
-        )
-        abs_target(
-            f"[{store}] summary (caseload, 100,000)", [RATETOOL, "summary"], 1.0, env, mb=200
-        )
-        abs_target(f"[{store}] summary C-0500", [RATETOOL, "summary", "C-0500"], 0.2, env)
-        # Not a target: the same without the client's cached summary (the first view after a
-        # rating works it out from the file).
-        runs = series([RATETOOL, "summary", "C-0500"], {**env, "RATETOOL_NO_CACHE": "1"}, n)
-        results.append(
-            Result(
-                f"[{store}] summary C-0500, not cached",
-                f"{median([r.seconds for r in runs]):.3f} s",
-                "none (first view after a rating)",
-                None,
-            )
-        )
-        out = base / f"export-{store}"
-        out.mkdir(exist_ok=True)
-        abs_target(
-            f"[{store}] export csv (100,000)",
-            [RATETOOL, "export", "--format", "csv", "--output", str(out / "x.csv"), "--force"],
-            1.5,
-            env,
-        )
-        abs_target(
-            f"[{store}] export xlsx (100,000)",
-            [RATETOOL, "export", "--format", "xlsx", "--output", str(out / "x.xlsx"), "--force"],
-            10.0,
-            env,
-        )
-
-    baseline = median([r.seconds for r in series(typer_import, env0, n)])
-    width = max(len(r.name) for r in results)
+    clients, sessions = (100, 20) if args.quick else (1000, 100)
+    bench = Bench(base, runs, heavy_runs, clients, sessions, (10, 20), env0)
     print(
-        f"\nratetool performance targets ({n} runs each, medians; {sys.platform}, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
-        f"python -c 'import typer' takes {baseline * 1000:.0f} ms here)"
+        f"ratetool {ratetool.__version__} against its floors: {runs} runs "
+        f"({heavy_runs} for the heavy ones), medians; data {clients:,} clients x {sessions} "
+        f"sessions{' (--quick: a smoke test, not the targets)' if args.quick else ''}; "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        flush=True,
     )
-    for r in results:
-        status = "INFO" if r.ok is None else "PASS" if r.ok else "FAIL"
-        print(f"{status}  {r.name:<{width}}  {r.measured:<34}  target {r.target}")
-    failed = sum(r.ok is False for r in results)
-    passed = sum(r.ok is True for r in results)
+    width = 44
+    print(
+        f"      {'target':<{width}}  {'against':<16}  {'measured':>9}  {'floor':>9}   ratio  limit"
+    )
+    lines: list[Line] = []
+    try:
+        if any(heavy for _, _, heavy in chosen):
+            # Every file in the OS cache before the first timed read.
+            run_once([PY, str(FLOORS / "read.py"), str(bench.big.data)], bench.env)
+        for _, method, _ in chosen:
+            for line in method(bench):
+                lines.append(line)
+                print_line(line, width)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+    for name, samples in bench.floor_samples.items():
+        rss = median_rss(samples)
+        value = fmt_seconds(median_seconds(samples)) + (f", {rss:.0f} MB" if rss else "")
+        print(f"INFO  floor {name}: {value} (median of {len(samples)}): {FLOOR_COMMANDS[name]}")
+    failed = sum(line.ok is False for line in lines)
+    passed = sum(line.ok is True for line in lines)
     print(f"{passed} passed, {failed} failed")
-    if not args.keep:
-        shutil.rmtree(base, ignore_errors=True)
     return 1 if failed else 0
 
 

@@ -1,0 +1,119 @@
+"""The benchmark harness runs and its floors do what they say (no timing here: speed is measured
+only by ``benchmarks/run.py``)."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+FLOORS = BENCH / "floors"
+
+
+def load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def floors(monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.syspath_prepend(str(FLOORS))  # the CSV and XLSX floors import the read floor
+    return {p.stem: load(p) for p in sorted(FLOORS.glob("*.py"))}
+
+
+@pytest.fixture
+def tiny_store(tmp_path: Path) -> Path:
+    """2 clients x 3 sessions, written by ratetool's store through make_data.py."""
+    make_data = load(BENCH / "make_data.py")
+    out = tmp_path / "bench"
+    assert make_data.main([str(out), "--clients", "2", "--sessions", "3"]) == 0
+    return out / "data"
+
+
+def test_run_help_lists_the_options_and_targets() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for word in ("--runs", "--heavy-runs", "--quick", "--keep", "--only", "export-xlsx"):
+        assert word in result.stdout
+
+
+def test_only_refuses_a_name_that_matches_no_target() -> None:
+    run = load(BENCH / "run.py")
+    with pytest.raises(SystemExit) as exc:
+        run.main(["--only", "no-such-target"])
+    assert exc.value.code == 2
+
+
+def test_every_floor_is_there() -> None:
+    assert {p.stem for p in FLOORS.glob("*.py")} == {
+        "start",
+        "stack",
+        "read",
+        "csv_write",
+        "xlsx_write",
+    }
+
+
+def test_read_floor_parses_every_client_file(
+    floors: dict[str, ModuleType], tiny_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert floors["read"].main([str(tiny_store)]) == 0
+    assert capsys.readouterr().out == "read 2 files, 6 sessions\n"
+
+
+def test_csv_floor_writes_one_row_per_session(
+    floors: dict[str, ModuleType], tiny_store: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "floor.csv"
+    assert floors["csv_write"].main([str(tiny_store), str(out)]) == 0
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert [(r[1], r[2]) for r in rows] == [
+        (f"C-000{c}", str(s)) for c in (1, 2) for s in (1, 2, 3)
+    ]
+    assert rows[0][3].startswith("2024-01-") and "T" in rows[0][3]
+
+
+def test_xlsx_floor_writes_one_row_per_session_in_a_table(
+    floors: dict[str, ModuleType], tiny_store: Path, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    out = tmp_path / "floor.xlsx"
+    assert floors["xlsx_write"].main([str(tiny_store), str(out)]) == 0
+    sheet = openpyxl.load_workbook(out).active
+    assert sheet is not None
+    assert sheet.max_row == 7
+    [(_, cells)] = sheet.tables.items()
+    assert cells == f"A1:{sheet.cell(1, sheet.max_column).column_letter}7"
+
+
+def test_first_question_clock_stops_at_the_marker_or_reports_it_missing() -> None:
+    run = load(BENCH / "run.py")
+    start = [sys.executable, str(FLOORS / "start.py"), "--mark"]
+    assert run.run_to_marker(start, None, run.FLOOR_READY).status == 0
+    quiet = [sys.executable, "-c", "pass"]
+    assert run.run_to_marker(quiet, None, run.FLOOR_READY).status != 0
+
+
+def test_a_target_fails_over_its_ratio_or_when_the_command_fails() -> None:
+    run = load(BENCH / "run.py")
+    fast, slow = run.Sample(0.1, None, 0), run.Sample(0.2, None, 0)
+    assert run.time_line("t", "f", [fast], [slow], 1.2).ok is True
+    line = run.time_line("t", "f", [slow], [fast], 1.2)
+    assert (line.ok, line.ratio) == (False, "2.00x")
+    assert run.time_line("t", "f", [run.Sample(0.1, None, 1)], [slow], 1.2).ok is False
+    assert run.time_line("t", "f", [fast], [run.Sample(0.2, None, 2)], 1.2).ok is False
