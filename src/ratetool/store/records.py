@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from ratetool.model import CLIENT_CODE_RE, DATE_ONLY_HOUR, Rating
+from ratetool.codes import CLIENT_CODE_RE
+from ratetool.model import DATE_ONLY_HOUR, Rating
 
 REQUIRED = ("id", "session", "rated_at", "instrument", "instrument_version", "answers")
 OPTIONAL = ("practitioner", "comment", "skipped")
@@ -121,9 +122,10 @@ def toml_string(text: str) -> str:
 
 
 def toml_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("rated_at must be time-zone aware")
-    if value.utcoffset() % timedelta(minutes=1):  # TOML offsets are whole minutes (LMT is not)
+    if offset % timedelta(minutes=1):  # TOML offsets are whole minutes (LMT is not)
         value = value.astimezone(UTC)
     text = value.isoformat()
     return text
