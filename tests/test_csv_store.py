@@ -32,13 +32,10 @@ from ratetool.cli import app
 from ratetool.errors import DamagedFileError, StoreError
 from ratetool.model import Rating
 from ratetool.store import open_store
-from ratetool.store.csv_store import (
-    CACHE_DIR,
-    INDEX_NAME,
-    RATINGS_NAME,
-    CsvStore,
-    parse_csv_bytes,
-)
+from ratetool.store.csv_format import RATINGS_NAME
+from ratetool.store.csv_index import CACHE_DIR, INDEX_NAME, Index
+from ratetool.store.csv_parse import parse_csv_bytes
+from ratetool.store.csv_store import CsvStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSIX = os.name == "posix"
@@ -567,58 +564,55 @@ def test_a_file_edited_by_hand_is_read_again(cli_store: CsvStore, data_dir: Path
 
 def test_an_index_that_lies_cannot_hide_a_rating(cli_store: CsvStore, data_dir: Path):
     """Even an index with a valid checksum and the file's own size and time stamp, but wrong
-    spans, cannot make read_client return another client's rows or miss its own; verify_cache()
-    (run by `ratetool check`) reports it as a cache problem and rebuilds it."""
-    from ratetool.store.csv_store import _Index
+    spans, cannot make read_client return another client's rows or miss its own; the store's
+    check() (run by `ratetool check`) reports it as a cache problem and rebuilds it."""
 
     for client in (CLIENT, "C-020", CLIENT):
         assert cli("rate", client, "--answers", "8,9,7,10", "--yes").exit_code == 0
     index = index_file(data_dir)
-    real = _Index.from_bytes(index.read_bytes())
+    real = Index.from_bytes(index.read_bytes())
     assert real is not None
     lying = real._replace(clients={CLIENT: real.clients["C-020"], "C-020": real.clients[CLIENT]})
     index.write_bytes(lying.to_bytes())
     assert [r.session for r in cli_store.read_client(CLIENT).ratings] == [1, 2]
     assert [r.session for r in cli_store.read_client("C-020").ratings] == [1]
     index.write_bytes(lying.to_bytes())
-    assert cli_store.check() == []  # the data is fine...
-    problems = cli_store.verify_cache()  # ...the cache is not: reported and rebuilt
+    problems = cli_store.check()  # the data is fine, the cache is not: reported and rebuilt
     assert [p.kind for p in problems] == ["cache"]
     assert "rebuilt" in problems[0].message
-    assert cli_store.verify_cache() == []
+    assert cli_store.check() == []
     index.write_bytes(lying.to_bytes())
     checked = cli("check")  # `ratetool check` runs the same verification
     assert checked.exit_code == 1 and "the index did not match ratings.csv" in checked.stderr
     assert cli("check").exit_code == 0
-    fixed = _Index.from_bytes(index.read_bytes())
+    fixed = Index.from_bytes(index.read_bytes())
     assert fixed is not None and fixed.clients == real.clients
 
 
 def test_read_client_parses_only_its_own_line_of_the_index(cli_store: CsvStore, data_dir: Path):
     """``read_client`` reads one client's line of the index, with every check the whole index
     gets (its checksum, the facts line); a line given twice makes the index unusable."""
-    from ratetool.store.csv_store import _Index
 
     for client in (CLIENT, "C-020", CLIENT, "C-0201"):
         assert cli("rate", client, "--answers", "8,9,7,10", "--yes").exit_code == 0
     raw = index_file(data_dir).read_bytes()
-    whole = _Index.from_bytes(raw)
+    whole = Index.from_bytes(raw)
     assert whole is not None and len(whole.clients) == 3
     for client in (CLIENT, "C-020", "C-0201"):
-        one = _Index.from_bytes(raw, client)
+        one = Index.from_bytes(raw, client)
         assert one == whole._replace(clients={client: whole.clients[client]})
-    none = _Index.from_bytes(raw, "C-999")
+    none = Index.from_bytes(raw, "C-999")
     assert none == whole._replace(clients={})
     for garbage in (b"", b"junk", raw[:-7], raw.replace(b"C-014", b"C-999")):
-        assert _Index.from_bytes(garbage, CLIENT) is None
+        assert Index.from_bytes(garbage, CLIENT) is None
     twice = whole._replace(clients={**whole.clients, "C-0201": whole.clients["C-020"]}).to_bytes()
     twice = twice.replace(b"C-0201\t", b"C-020\t")  # written by hand: the checksum still holds
     first, _, body = twice.partition(b"\n")
     twice = first[:-8] + f"{zlib.crc32(body):08x}".encode() + b"\n" + body
-    assert _Index.from_bytes(twice, "C-020") is None
+    assert Index.from_bytes(twice, "C-020") is None
     index_file(data_dir).write_bytes(twice)
     assert [r.session for r in cli_store.read_client("C-020").ratings] == [1]
-    assert _Index.from_bytes(index_file(data_dir).read_bytes()) == whole  # rebuilt
+    assert Index.from_bytes(index_file(data_dir).read_bytes()) == whole  # rebuilt
 
 
 def test_a_grown_file_read_for_one_client_updates_the_whole_index(
@@ -631,9 +625,7 @@ def test_a_grown_file_read_for_one_client_updates_the_whole_index(
     assert cli("rate", "C-030", "--answers", "8,9,7,10", "--yes").exit_code == 0
     index_file(data_dir).write_bytes(index_before)  # as if another program had appended
     assert [r.session for r in CsvStore(data_dir).read_client(CLIENT).ratings] == [1]
-    from ratetool.store.csv_store import _Index
-
-    index = _Index.from_bytes(index_file(data_dir).read_bytes())
+    index = Index.from_bytes(index_file(data_dir).read_bytes())
     assert index is not None and sorted(index.clients) == [CLIENT, "C-020", "C-030"]
     assert index.size == cli_store.path.stat().st_size
 

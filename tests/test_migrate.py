@@ -345,13 +345,13 @@ def test_a_failure_halfway_leaves_the_old_layout_in_use_and_intact(
 
     with pytest.MonkeyPatch.context() as patch:
         if fail_at == "write":
-            real_add = CsvStore._add_locked
+            real_add = CsvStore.add_locked
 
             def half(self, ratings, *rest):  # half the rows are written, then it stops
                 real_add(self, ratings[: len(ratings) // 2], *rest)
                 raise Crash("write")
 
-            patch.setattr(CsvStore, "_add_locked", half)
+            patch.setattr(CsvStore, "add_locked", half)
         elif fail_at == "verify":
             patch.setattr(migrate_module, "differences", lambda want, got: ["made up"])
         else:

@@ -355,6 +355,36 @@ def test_toml_file_saved_with_a_byte_order_mark_reads(toml_store: Store):
     assert result.problems == [] and [r.id for r in result.ratings] == [rating.id]
 
 
+def test_toml_clean_file_is_parsed_by_one_tomllib_loads(
+    toml_store: Store, monkeypatch: pytest.MonkeyPatch
+):
+    """A file without problems is read by one ``tomllib.loads`` of the whole file; a damaged one
+    is read again block by block (one call for the whole file, one for the header, one per
+    block), so its problem can be named by line."""
+    import tomllib
+
+    toml_store.add([make_rating(CLIENT, n) for n in range(3)])
+    calls: list[str] = []
+    real = tomllib.loads
+
+    def spy(text: str, **kw: object) -> dict[str, object]:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(tomllib, "loads", spy)
+    assert len(toml_store.read_client(CLIENT).ratings) == 3
+    assert len(calls) == 1 and calls[0].count("\n[[sessions]]\n") == 3
+    path = toml_store.file_for(CLIENT)
+    path.write_text(path.read_text().replace("session = 2", "session = 0"))
+    calls.clear()
+    result = toml_store.read_client(CLIENT)
+    lines = path.read_text().split("\n")
+    block = lines.index("session = 0") - 1  # the 1-based line of its [[sessions]]
+    assert lines[block - 1] == "[[sessions]]"
+    assert len(result.ratings) == 2 and [p.line for p in result.problems] == [block]
+    assert len(calls) == 1 + 1 + 3
+
+
 def test_toml_file_layout_is_header_then_one_block_per_rating(toml_store: Store):
     rating = make_rating(
         CLIENT,

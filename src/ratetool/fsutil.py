@@ -2,6 +2,7 @@
 
 - ``ensure_private_dir``: make a folder (and parents) with mode 0700 on POSIX.
 - ``append_durably``: append bytes to a file (created 0600), flush and fsync before returning.
+- ``fsync_dir``: fsync a folder so a new or renamed entry in it survives a crash.
 - ``atomic_write``: replace a small file (config) by writing a temp file in the same folder,
   fsync, then ``os.replace``; on any failure the original stays intact and the temp file is removed.
 """
@@ -35,7 +36,7 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """fsync a folder so a newly created or renamed entry survives a crash (POSIX only)."""
     if not POSIX:
         return
@@ -69,7 +70,7 @@ def append_durably(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     if created:
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -90,7 +91,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def describe_os_error(error: OSError, path: Path | str) -> str:
@@ -106,6 +107,7 @@ __all__ = [
     "ensure_private_dir",
     "append_durably",
     "atomic_write",
+    "fsync_dir",
     "open_private",
     "describe_os_error",
 ]

@@ -33,11 +33,7 @@ def check(
 
         thresholds = state.config.thresholds()
         settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
-        problems = store.verify_cache()
-        problems += summary_cache.verify(store, state.resolve, thresholds, settings)
-        from ratetool.exporters import csv_cache
-
-        problems += csv_cache.verify(store, state.resolve, thresholds, settings)
+        problems = summary_cache.verify(store, state.resolve, thresholds, settings)
         from ratetool import client_cache
 
         problems += client_cache.verify(store, state.resolve, thresholds, state.config_dir)

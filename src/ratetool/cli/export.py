@@ -143,22 +143,6 @@ def export(
     if path is not None:
         check_output(path, force=force, data_dir=state.data_dir)
 
-    if chosen == "csv" and not excel and sep == "," and not (since or until):
-        # The plain CSV export, from per-client cached rows where nothing changed (same bytes).
-        from ratetool import summary_cache
-        from ratetool.exporters import csv_cache
-        from ratetool.report import RECENT
-
-        thresholds = state.config.thresholds()
-        settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
-        fast = csv_cache.export(state.store, state.resolve, thresholds, settings, client or None)
-        if fast is not None:
-            if fast.sessions:
-                warn_problems(fast.problems)
-                if fast.missing:
-                    typer.echo(f"Warning: no ratings for {', '.join(fast.missing)}.", err=True)
-                _finish(fast.payload, fast.sessions, fast.clients, path, chosen)
-                return
     result = state.store.read_all()
     warn_problems(result.problems)
     data = collect(

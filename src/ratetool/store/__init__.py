@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +46,8 @@ class Problem(NamedTuple):
     message: str
     line: int | None = None
     #: "torn" (an incomplete last record, fixed by ``check --repair``), "damaged" (fix by hand),
-    #: "too-new" (written by a newer ratetool), "duplicate-id", "cache" (derived data, rebuilt).
+    #: "too-new" (written by a newer ratetool), "duplicate-id", "duplicate-session", "cache"
+    #: (derived data that did not match its file: dropped and rebuilt, nothing to fix by hand).
     kind: str = "damaged"
 
     @property
@@ -112,10 +114,11 @@ class Store(ABC):
 
     # -- writing -------------------------------------------------------------------------------
     @abstractmethod
-    def _add_locked(
+    def add_locked(
         self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
     ) -> AddResult:
-        """Append ``ratings``; the caller holds the lock."""
+        """Append ``ratings`` as ``add`` does; the caller holds ``lock()`` (the importer plans
+        under the same lock)."""
 
     def add(
         self,
@@ -133,7 +136,7 @@ class Store(ABC):
         """
         with self.lock():
             self._refuse_case_twins(ratings)
-            return self._add_locked(ratings, number_sessions, skip_existing_ids)
+            return self.add_locked(ratings, number_sessions, skip_existing_ids)
 
     def refuse_case_twin(self, client: str) -> None:
         """Raise ``ClientCodeError`` if ``client`` differs from a stored code only in case (the
@@ -161,45 +164,32 @@ class Store(ABC):
                 )
             known.setdefault(code.casefold(), code)
 
-    def lock(self):
-        """The data-folder lock, held around every write."""
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """The data-folder lock, held around every write (``with store.lock(): ...``)."""
         from filelock import FileLock, Timeout
 
         from ratetool.fsutil import ensure_private_dir
 
         ensure_private_dir(self.data_dir)
         lock = FileLock(self.data_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
-
-        class _Guard:
-            def __enter__(self_inner):
-                try:
-                    lock.acquire()
-                except Timeout:
-                    raise LockTimeoutError(
-                        f"Another ratetool has kept {self.data_dir} busy for "
-                        f"{LOCK_TIMEOUT_SECONDS:.0f} seconds. Close other ratetool windows and "
-                        "try again; nothing was written."
-                    ) from None
-                return lock
-
-            def __exit__(self_inner, *exc):
-                lock.release()
-                return False
-
-        return _Guard()
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LockTimeoutError(
+                f"Another ratetool has kept {self.data_dir} busy for "
+                f"{LOCK_TIMEOUT_SECONDS:.0f} seconds. Close other ratetool windows and "
+                "try again; nothing was written."
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     # -- checking ------------------------------------------------------------------------------
-    def verify_cache(self) -> list[Problem]:
-        """Problems in the store's derived cache, if it keeps one (each is dropped, not kept)."""
-        return []
-
-    def read_all_fresh(self) -> ReadResult:
-        """Like ``read_all``, but from the data files themselves, never from a cache."""
-        return self.read_all()
-
     def check(self) -> list[Problem]:
-        """Every problem in the data folder (reads every file itself, not a cache)."""
-        result = self.read_all_fresh()
+        """Every problem in the data folder (reads every file itself)."""
+        result = self.read_all()
         problems = list(result.problems)
         numbered: dict[tuple[str, int], Rating] = {}
         for rating in result.ratings:
@@ -290,11 +280,11 @@ def move_tail_aside(path: Path, offset: int) -> Path:
 
 def refuse_if_problems(problems: Iterable[Problem]) -> None:
     """Raise ``DamagedFileError`` describing the problems that make a file unsafe to append to."""
-    problems = list(problems)
-    if not problems:
+    found = list(problems)
+    if not found:
         return
-    lines = [str(p) for p in problems]
-    if any(p.repairable for p in problems):
+    lines = [str(p) for p in found]
+    if any(p.repairable for p in found):
         advice = (
             "Nothing was written. Run `ratetool check --repair` to move the incomplete part to a "
             ".corrupt file beside it (no bytes are deleted), then try again."

@@ -38,8 +38,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ratetool.codes import validate_client_code
 from ratetool.errors import RatetoolError, StoreError
-from ratetool.model import Rating, validate_client_code
+from ratetool.fsutil import fsync_dir
+from ratetool.model import Rating
 from ratetool.store import Problem, Resolver, Store, open_store
 
 STAGING = ".migrate-staging"
@@ -66,7 +68,7 @@ class MigrateResult:
 
 def layout_paths(data_dir: Path, kind: str) -> list[Path]:
     """The files and folders that hold a layout's ratings (whether they exist or not)."""
-    from ratetool.store.csv_store import RATINGS_NAME
+    from ratetool.store.csv_format import RATINGS_NAME
     from ratetool.store.toml_store import CLIENTS_DIR
 
     return [data_dir / (CLIENTS_DIR if kind == "toml" else RATINGS_NAME)]
@@ -90,7 +92,9 @@ def _exists(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _refuse_problems(problems: Sequence[Problem], source: str) -> None:
+def _refuse_problems(found: Sequence[Problem], source: str) -> None:
+    # A "cache" problem was in derived data, already dropped and rebuilt: nothing to refuse.
+    problems = [p for p in found if p.kind != "cache"]
     if not problems:
         return
     shown = [str(p) for p in problems[:MAX_SHOWN]]
@@ -126,16 +130,6 @@ def _kept_name(path: Path, stamp: str) -> Path:
         candidate = path.with_name(f"{path.name}.migrated-{stamp}-{n}")
         n += 1
     return candidate
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _chronological(ratings: Iterable[Rating]) -> list[Rating]:
@@ -186,7 +180,7 @@ def differences(want: Sequence[Rating], got: Sequence[Rating]) -> list[str]:
 
 
 def _verify(store: Store, want: Sequence[Rating], where: str) -> None:
-    result = store.read_all_fresh()
+    result = store.read_all()
     problems = [str(p) for p in result.problems]
     diffs = problems + differences(want, result.ratings)
     if diffs:
@@ -214,10 +208,13 @@ def _target_store(folder: Path, kind: str, resolve: Resolver | None, items: Sequ
     return open_store(folder, kind, resolve)
 
 
-def _check_writable(ratings: Sequence[Rating], kind: str, resolve, items: Sequence[str]) -> None:
+def _check_writable(
+    ratings: Sequence[Rating], kind: str, resolve: Resolver | None, items: Sequence[str]
+) -> None:
     """Everything a real run would refuse, found without writing (for ``--dry-run``)."""
     if kind == "csv":
-        from ratetool.store.csv_store import CsvStore, RowWriter
+        from ratetool.store.csv_store import CsvStore
+        from ratetool.store.csv_write import RowWriter
 
         store = CsvStore(Path("."), resolve, item_columns=items)
         RowWriter(store.new_header(ratings)).rows(ratings)
@@ -282,7 +279,7 @@ def migrate(
     store = open_store(data_dir, source, resolve)
     with store.lock():
         _refuse_problems(store.check(), source)
-        ratings = _chronological(store.read_all_fresh().ratings)  # the files, not a cache
+        ratings = _chronological(store.read_all().ratings)
         clients = len({r.client for r in ratings})
         result = MigrateResult(source, target, len(ratings), clients, dry_run)
         result.written = layout_paths(data_dir, target)
@@ -323,7 +320,7 @@ def migrate(
                 kept = _kept_name(old, stamp)
                 os.rename(old, kept)
                 result.kept.append(kept)
-        _fsync_dir(data_dir)
+        fsync_dir(data_dir)
         if source == "csv":
             _drop_csv_index(data_dir)
         return result
@@ -351,7 +348,7 @@ def _move_into_place(staging: Path, data_dir: Path, kind: str) -> list[tuple[Pat
             final.unlink()  # an empty ratings.csv
         os.rename(staged, final)
         moved.append((staged, final))
-    _fsync_dir(data_dir)
+    fsync_dir(data_dir)
     return moved
 
 
@@ -365,7 +362,7 @@ def _move_back(moved: list[tuple[Path, Path]], staging: Path) -> None:
 
 
 def _drop_csv_index(data_dir: Path) -> None:
-    from ratetool.store.csv_store import CACHE_DIR, INDEX_NAME
+    from ratetool.store.csv_index import CACHE_DIR, INDEX_NAME
 
     try:
         (data_dir / CACHE_DIR / INDEX_NAME).unlink()
@@ -378,7 +375,9 @@ def _rebuild_csv(
 ) -> MigrateResult:
     """Write ``ratings.csv`` again with a column for every known item; keep the old file."""
     from ratetool.fsutil import append_durably
-    from ratetool.store.csv_store import CsvStore, Header, RowWriter
+    from ratetool.store.csv_format import Header
+    from ratetool.store.csv_store import CsvStore
+    from ratetool.store.csv_write import RowWriter
 
     store = CsvStore(data_dir, resolve, item_columns=item_columns)
     with store.lock():
@@ -415,10 +414,10 @@ def _rebuild_csv(
                 os.link(store.path, kept)  # the old file keeps its bytes under a second name
             except OSError:  # no hard links on this file system: a durable copy instead
                 append_durably(kept, store.path.read_bytes())
-            _fsync_dir(data_dir)
+            fsync_dir(data_dir)
             result.kept.append(kept)
             os.replace(staged.path, store.path)
-            _fsync_dir(data_dir)
+            fsync_dir(data_dir)
         finally:
             _remove_staging(staging)
         _drop_csv_index(data_dir)

@@ -10,10 +10,12 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from ratetool.model import CLIENT_CODE_RE, DATE_ONLY_HOUR, Rating
+from ratetool.codes import CLIENT_CODE_RE
+from ratetool.model import DATE_ONLY_HOUR, Rating
 
 REQUIRED = ("id", "session", "rated_at", "instrument", "instrument_version", "answers")
 OPTIONAL = ("practitioner", "comment", "skipped")
+REQUIRED_SET = frozenset(REQUIRED)
 KNOWN = frozenset(REQUIRED + OPTIONAL)
 ITEM_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -22,74 +24,76 @@ class RecordError(ValueError):
     """A record is missing a field or holds a wrong value. ``args[0]`` is a plain sentence."""
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
 def rating_from_record(record: dict[str, Any], client: str) -> Rating:
-    """Validate a record's shape and types; raise ``RecordError`` naming the field."""
-    missing = [key for key in REQUIRED if key not in record]
-    if missing:
-        raise RecordError(f"missing {', '.join(missing)}")
-    unknown = sorted(set(record) - KNOWN)
-    if unknown:
-        raise RecordError(f"unknown key {', '.join(unknown)}")
+    """Validate a record's shape and types; raise ``RecordError`` naming the field.
+
+    Every session of every file goes through here, so each check is one cheap test and the
+    message is worked out only when a check fails. ``type(x) is int`` keeps out ``bool`` (an
+    ``int`` too); tomllib, json and the CSV reader only make plain ``str``, ``int``, ``dict``.
+    """
+    keys = record.keys()
+    if not keys >= REQUIRED_SET:
+        raise RecordError(f"missing {', '.join(key for key in REQUIRED if key not in record)}")
+    if not keys <= KNOWN:
+        raise RecordError(f"unknown key {', '.join(sorted(keys - KNOWN))}")
     rid = record["id"]
-    if not isinstance(rid, str) or not rid.strip():
+    if type(rid) is not str or not rid.strip():
         raise RecordError("id must be non-empty text")
     session = record["session"]
-    if not _is_int(session) or session < 1:
+    if type(session) is not int or session < 1:
         raise RecordError(f"session must be a whole number from 1 (got {session!r})")
     rated_at = record["rated_at"]
-    if isinstance(rated_at, date) and not isinstance(rated_at, datetime):
-        rated_at = datetime.combine(rated_at, time(DATE_ONLY_HOUR)).astimezone()
-    if not isinstance(rated_at, datetime):
-        raise RecordError("rated_at must be a date and time, e.g. 2026-11-28T10:50:00+01:00")
+    if type(rated_at) is not datetime:
+        if isinstance(rated_at, date) and not isinstance(rated_at, datetime):
+            rated_at = datetime.combine(rated_at, time(DATE_ONLY_HOUR)).astimezone()
+        if not isinstance(rated_at, datetime):
+            raise RecordError("rated_at must be a date and time, e.g. 2026-11-28T10:50:00+01:00")
     if rated_at.tzinfo is None:
         rated_at = rated_at.astimezone()  # a hand-typed local time: read it as local
     instrument = record["instrument"]
-    if not isinstance(instrument, str) or not ITEM_ID_RE.fullmatch(instrument):
+    if type(instrument) is not str or not ITEM_ID_RE.fullmatch(instrument):
         raise RecordError("instrument must be an instrument id")
     version = record["instrument_version"]
-    if not _is_int(version) or version < 1:
+    if type(version) is not int or version < 1:
         raise RecordError("instrument_version must be a whole number from 1")
     answers = record["answers"]
-    if not isinstance(answers, dict):
+    if type(answers) is not dict:
         raise RecordError("answers must be a table of item = whole number")
-    clean: dict[str, int] = {}
     for key, value in answers.items():
-        if not _is_int(value):
+        if type(value) is not int:
             raise RecordError(f"answer {key} = {value!r} is not a whole number")
-        clean[key] = value
-    skipped = record.get("skipped", [])
-    if not isinstance(skipped, list) or not all(isinstance(s, str) for s in skipped):
+    skipped = record.get("skipped", ())
+    if skipped:
+        if type(skipped) is not list or not all(type(s) is str for s in skipped):
+            raise RecordError("skipped must be a list of item ids")
+        both = set(skipped).intersection(answers)
+        if both:
+            raise RecordError(f"item {', '.join(sorted(both))} is both answered and skipped")
+    elif type(skipped) not in (list, tuple):
         raise RecordError("skipped must be a list of item ids")
-    both = set(skipped) & set(clean)
-    if both:
-        raise RecordError(f"item {', '.join(sorted(both))} is both answered and skipped")
     practitioner = record.get("practitioner")
-    if practitioner is not None and not isinstance(practitioner, str):
+    if practitioner is not None and type(practitioner) is not str:
         raise RecordError("practitioner must be text")
     comment = record.get("comment")
-    if comment is not None and not isinstance(comment, str):
+    if comment is not None and type(comment) is not str:
         raise RecordError("comment must be text")
     if not CLIENT_CODE_RE.fullmatch(client):
         raise RecordError(f"client code {client!r} is not valid")
     return Rating(
-        id=rid,
-        client=client,
-        session=session,
-        rated_at=rated_at,
-        instrument=instrument,
-        instrument_version=version,
-        answers=clean,
-        practitioner=practitioner or None,
-        comment=comment if comment else None,
-        skipped=tuple(skipped),
+        rid,
+        client,
+        session,
+        rated_at,
+        instrument,
+        version,
+        dict(answers),
+        practitioner or None,
+        comment or None,
+        tuple(skipped),
     )
 
 
@@ -121,9 +125,10 @@ def toml_string(text: str) -> str:
 
 
 def toml_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
+    offset = value.utcoffset()
+    if offset is None:
         raise ValueError("rated_at must be time-zone aware")
-    if value.utcoffset() % timedelta(minutes=1):  # TOML offsets are whole minutes (LMT is not)
+    if offset % timedelta(minutes=1):  # TOML offsets are whole minutes (LMT is not)
         value = value.astimezone(UTC)
     text = value.isoformat()
     return text

@@ -1,11 +1,12 @@
 """The TOML store: one plain file per client, ``clients/<CODE>.toml``, append-only.
 
 A file is a small header (``format``, ``client``) followed by one ``[[sessions]]`` block per
-rating. It is read block by block: each block is parsed on its own, so one damaged block is
-reported with its line number while every other session still reads, and a torn last block (the
-machine died mid-append) is told apart from the rest. The last block is *torn* when it does not
-parse or lacks a required key (ratetool writes the answers last, on one line, so a cut-short block
-always looks like that); any other problem is *damaged* and must be fixed by hand.
+rating. A file is parsed whole by ``tomllib`` once; only when that finds any problem is it read
+again block by block, each block parsed on its own, so one damaged block is reported with its line
+number while every other session still reads, and a torn last block (the machine died
+mid-append) is told apart from the rest. The last block is *torn* when it does not parse or lacks
+a required key (ratetool writes the answers last, on one line, so a cut-short block always looks
+like that); any other problem is *damaged* and must be fixed by hand.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ratetool import paths
+from ratetool.codes import CLIENT_CODE_RE, validate_client_code
 from ratetool.errors import FormatTooNewError, StoreError
-from ratetool.model import CLIENT_CODE_RE, Rating, validate_client_code
+from ratetool.model import Rating
 from ratetool.store import (
     DATA_FORMAT,
     AddResult,
@@ -29,7 +31,6 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
-from ratetool.store.fastblock import parse_block
 from ratetool.store.records import (
     RecordError,
     file_header,
@@ -86,14 +87,58 @@ def _ends_complete(chunk: bytes) -> bool:
     return bool(lines) and re.match(_COMPLETE_END, lines[-1]) is not None
 
 
+def _too_new(path: Path, fmt: object) -> None:
+    if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > DATA_FORMAT:
+        raise FormatTooNewError(
+            f"{path} was written by a newer ratetool (data format {fmt}); this ratetool "
+            f"reads format {DATA_FORMAT}. Update ratetool (pip install -U ratetool) to read "
+            "it; the file was not read or changed."
+        )
+
+
+def _parse_whole(path: Path, data: bytes, expected_client: str) -> list[Rating] | None:
+    """The file's ratings from one ``tomllib.loads`` of the whole file, or ``None`` when
+    anything is wrong (then ``_parse_blocks`` finds what, and where)."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(data.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    _too_new(path, doc.get("format"))
+    sessions = doc.pop("sessions", [])
+    if (
+        doc != {"format": DATA_FORMAT, "client": expected_client}
+        or not isinstance(sessions, list)
+        or not sessions
+        or not all(isinstance(record, dict) for record in sessions)
+    ):
+        return None
+    try:
+        return [rating_from_record(record, expected_client) for record in sessions]
+    except RecordError:
+        return None
+
+
 def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedFile:
     """Parse a client file's bytes into ratings and problems; never raises for bad content
     except ``FormatTooNewError`` (a newer file is refused, not misread)."""
-    import tomllib
-
     parsed = ParsedFile(path=path, client=expected_client, size=len(data))
     if not data.strip():
         return parsed
+    ratings = _parse_whole(path, data, expected_client)
+    if ratings is not None:
+        parsed.ratings = ratings
+        return parsed
+    _parse_blocks(parsed, data)
+    return parsed
+
+
+def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
+    """Read a file that has a problem block by block, naming the line of each problem."""
+    import tomllib
+
+    path, expected_client = parsed.path, parsed.client
     starts = [m.start() for m in _BLOCK_START.finditer(data)]
     header_end = starts[0] if starts else len(data)
     bounds = list(zip(starts, starts[1:] + [len(data)]))
@@ -115,24 +160,19 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
                 Problem(path, f"the file's first write is incomplete ({msg})", line, kind="torn")
             )
             parsed.torn_offset = 0
-            return parsed
+            return
         parsed.problems.append(Problem(path, f"the header does not parse: {msg}", line))
         header = None
     if header is not None:
         fmt = header.get("format")
-        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > DATA_FORMAT:
-            raise FormatTooNewError(
-                f"{path} was written by a newer ratetool (data format {fmt}); this ratetool "
-                f"reads format {DATA_FORMAT}. Update ratetool (pip install -U ratetool) to read "
-                "it; the file was not read or changed."
-            )
+        _too_new(path, fmt)
         if not bounds and (fmt is None or "client" not in header):
             # The header alone, without its client key: the file's first write was torn.
             parsed.problems.append(
                 Problem(path, "the file's first write is incomplete", kind="torn")
             )
             parsed.torn_offset = 0
-            return parsed
+            return
         if fmt != DATA_FORMAT:
             parsed.problems.append(
                 Problem(path, f"'format' must be {DATA_FORMAT}, found {fmt!r}", 1)
@@ -171,9 +211,8 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
             if not _SESSIONS_HEADER.match(header_line):
                 problem, torn = f"expected [[sessions]], found {header_line.strip()!r}", last
             else:
-                fast = parse_block(text)
                 try:
-                    doc = {"sessions": [fast]} if fast is not None else tomllib.loads(text)
+                    doc = tomllib.loads(text)
                 except tomllib.TOMLDecodeError as exc:
                     line, msg = _toml_problem_line(str(exc), _line_of(data, start))
                     problem, torn = f"TOML syntax error: {msg}", last
@@ -202,7 +241,6 @@ def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedF
                 )
                 parsed.torn_offset = start
             parsed.problems.append(Problem(path, problem, line, kind="torn" if torn else "damaged"))
-    return parsed
 
 
 class TomlStore(Store):
@@ -269,71 +307,7 @@ class TomlStore(Store):
         return ReadResult(parsed.ratings, parsed.problems)
 
     def read_all(self) -> ReadResult:
-        """Every client, from the records cache where a client's file is unchanged."""
-        from ratetool.store import records_cache as rc
-
-        if rc.disabled():
-            return self.read_all_fresh()
-        fingerprints, problems = self.client_fingerprints()
-        cached = rc.load(self.data_dir)
-        result = ReadResult(problems=problems)
-        keep: dict[str, rc.Entry] = {}
-        changed = False
-        for code, fp in fingerprints.items():
-            entry = cached.get(code)
-            if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == fp:
-                try:
-                    result.ratings.extend(rc.from_tuples(code, entry[1]))
-                    keep[code] = entry
-                    continue
-                except (TypeError, ValueError):
-                    pass  # a damaged entry: read the file
-            changed = True
-            parsed = self.parse_file(self.file_for(code), code)
-            result.ratings.extend(parsed.ratings)
-            result.problems.extend(parsed.problems)
-            if not parsed.problems:
-                keep[code] = (fp, rc.to_tuples(parsed.ratings))
-        if changed or len(keep) != len(cached):
-            rc.save(self.data_dir, keep)
-        return result
-
-    def verify_cache(self) -> list[Problem]:
-        """Compare every cached client whose file is unchanged with the file itself; drop (and
-        report) any that differ. The next read rebuilds them."""
-        from ratetool.store import records_cache as rc
-
-        cached = rc.load(self.data_dir)
-        if not cached:
-            return []
-        fingerprints, _ = self.client_fingerprints()
-        problems: list[Problem] = []
-        keep: dict[str, rc.Entry] = {}
-        for code, entry in cached.items():
-            if (
-                not (isinstance(entry, tuple) and len(entry) == 2)
-                or fingerprints.get(code) != entry[0]
-            ):
-                continue
-            parsed = self.parse_file(self.file_for(code), code)
-            if parsed.problems or rc.to_tuples(parsed.ratings) != entry[1]:
-                problems.append(
-                    Problem(
-                        rc.path_for(self.data_dir),
-                        f"the cached ratings of {code} do not match its file; they were dropped "
-                        "and will be read from the file again (the cache is derived, nothing is "
-                        "lost)",
-                        kind="cache",
-                    )
-                )
-                continue
-            keep[code] = entry
-        if problems:
-            rc.save(self.data_dir, keep)
-        return problems
-
-    def read_all_fresh(self) -> ReadResult:
-        """Every client, parsed from the files themselves (``check`` and ``migrate`` use this)."""
+        """Every client, parsed from its file."""
         result = ReadResult()
         for path in self.files():
             if not CLIENT_CODE_RE.fullmatch(path.stem):
@@ -346,7 +320,7 @@ class TomlStore(Store):
             result.problems.extend(parsed.problems)
         return result
 
-    def _add_locked(
+    def add_locked(
         self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
     ) -> AddResult:
         from ratetool.fsutil import append_durably, ensure_private_dir

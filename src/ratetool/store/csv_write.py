@@ -1,0 +1,112 @@
+"""Writing ``ratings.csv`` rows: each rating as the cells of a row, checked to read back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ratetool.csvformat import COMMENT_COLUMN, escape_text
+from ratetool.errors import StoreError
+from ratetool.model import Rating
+from ratetool.store.csv_format import (
+    FORMAT_COLUMN,
+    FORMAT_TEXT,
+    MAX_CELL,
+    RATINGS_NAME,
+    SKIP_SEPARATOR,
+    SKIPPED_COLUMN,
+    Header,
+    write_rows,
+)
+from ratetool.store.csv_parse import parse_more
+from ratetool.store.records import ITEM_ID_RE
+
+
+class RowWriter:
+    """Turns ratings into rows of one header's layout."""
+
+    def __init__(self, header: Header) -> None:
+        self.header = header
+        self.where = {c: i for i, c in enumerate(header.columns)}
+        self.items = frozenset(header.items)
+
+    def cells(self, rating: Rating) -> list[str]:
+        """One rating as the cells of a row; ``StoreError`` if it cannot be written."""
+        where = self.where
+        cells = [""] * len(where)
+        missing = [item for item in rating.answers if item not in self.items]
+        if missing:
+            raise StoreError(_no_column_message(missing, rating))
+        cells[where["id"]] = escape_text(rating.id)
+        cells[where["client"]] = escape_text(rating.client)
+        cells[where["session"]] = str(rating.session)
+        cells[where["rated_at"]] = escape_text(rating.rated_at.isoformat())
+        cells[where["instrument"]] = escape_text(rating.instrument)
+        cells[where["instrument_version"]] = str(rating.instrument_version)
+        if rating.practitioner:
+            cells[where["practitioner"]] = escape_text(rating.practitioner)
+        for item, value in rating.answers.items():
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise StoreError(
+                    f"answer {item} = {value!r} of session id {rating.id} is not a whole number; "
+                    "nothing was written."
+                )
+            cells[where[item]] = str(value)
+        if rating.skipped:
+            bad = [s for s in rating.skipped if not ITEM_ID_RE.fullmatch(s)]
+            if bad:
+                raise StoreError(
+                    f"skipped item {bad[0]!r} of session id {rating.id} is not an item id; "
+                    "nothing was written."
+                )
+            cells[where[SKIPPED_COLUMN]] = escape_text(SKIP_SEPARATOR.join(rating.skipped))
+        if rating.comment:
+            cells[where[COMMENT_COLUMN]] = escape_text(rating.comment)
+        cells[where[FORMAT_COLUMN]] = FORMAT_TEXT
+        for i, cell in enumerate(cells):
+            if len(cell) > MAX_CELL:
+                raise StoreError(
+                    f"the {self.header.columns[i]} of session id {rating.id} is longer than "
+                    f"{MAX_CELL} characters, more than ratings.csv can hold in a cell; nothing "
+                    "was written."
+                )
+        return cells
+
+    def rows(self, ratings: Sequence[Rating]) -> str:
+        """The rows for ``ratings``, each checked to read back exactly as given."""
+        text = write_rows(self.cells(r) for r in ratings)
+        back = parse_more(Path(RATINGS_NAME), text.encode("utf-8"), 0, 0, self.header, spans=False)
+        if back.problems or len(back.ratings) != len(ratings):
+            detail = back.problems[0].message if back.problems else "a row went missing"
+            raise StoreError(
+                f"a rating could not be written to ratings.csv so that it reads back the same "
+                f"({detail}); nothing was written."
+            )
+        for want, got in zip(ratings, back.ratings):
+            if not _reads_back(want, got):
+                raise StoreError(
+                    f"session id {want.id} of client {want.client} would not read back from "
+                    "ratings.csv exactly as given; nothing was written."
+                )
+        return text
+
+
+def _no_column_message(missing: Sequence[str], rating: Rating) -> str:
+    names = ", ".join(missing)
+    return (
+        f"ratings.csv has no column for item{'s' if len(missing) > 1 else ''} {names} of "
+        f"instrument {rating.instrument} (its columns were fixed when the file was created, "
+        "before this instrument was known). Run `ratetool migrate --to csv` to write a new "
+        "ratings.csv with a column for every instrument known now (the old file is kept), then "
+        "save again. Nothing was written."
+    )
+
+
+def _normalised(rating: Rating) -> Rating:
+    return replace(rating, practitioner=rating.practitioner or None, comment=rating.comment or None)
+
+
+def _reads_back(rating: Rating, got: Rating) -> bool:
+    want = _normalised(rating)
+    return got == want and got.rated_at.utcoffset() == want.rated_at.utcoffset()
