@@ -192,7 +192,7 @@ def run_import(
             plan = decide()
             added = []
             if plan.to_add:
-                result = store._add_locked(plan.to_add, False, True)  # the lock is held
+                result = store.add_locked(plan.to_add, False, True)  # the lock is held
                 added = result.added
     return ImportResult(
         imported=added,
