@@ -79,7 +79,7 @@ def test_chart_height(rupture) -> None:
 
 
 def test_chart_default_width_follows_the_terminal(rupture, monkeypatch) -> None:
-    monkeypatch.setenv("TERMINAL_WIDTH", "72")
+    monkeypatch.setenv("COLUMNS", "72")
     text = run("chart", "C-001").stdout
     assert max(len(line) for line in text.splitlines()) <= 72
 

@@ -183,7 +183,7 @@ def test_version_imports_nothing_heavy():
 def test_the_import_probe_can_see_heavy_imports():
     """Control for the test above: the same probe does see the renderer when a command loads it."""
     probe = VERSION_PROBE.replace('"--version"', '"instruments", "list"')
-    proc = run_python(probe, subprocess_env(TERMINAL_WIDTH="100"))
+    proc = run_python(probe, subprocess_env(COLUMNS="100"))
     assert proc.returncode == 0, proc.stderr
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])["loaded"]
     assert "ratetool.render" in loaded and "tomllib" in loaded
