@@ -97,16 +97,24 @@ def print_table(*args: Any, **kwargs: Any) -> None:
 def print_fitted(con: Console, *tables: Table) -> None:
     """Print the first of ``tables`` (each a more compact version of the one before) that fits
     the width: with two spaces between columns, else one; first with every cell on one line,
-    then with words wrapped. Numbers are never cut short where it can be helped."""
+    then with words wrapped. Numbers are never cut short: where even the last table does not
+    fit, it is drawn at its natural width and the terminal folds its lines."""
     unbounded = con.options.update_width(1_000_000)
     for t in tables:
         for wrapped, collapse in ((False, False), (False, True), (True, False), (True, True)):
             t.collapse_padding = collapse
             size = Measurement.get(con, unbounded, t)
-            if (size.minimum if wrapped else size.maximum) <= con.width:
+            # wrapped: one column of slack, as rich's sharing out of widths may fold a word
+            # when a table is exactly at its measured minimum
+            if (size.minimum + 1 if wrapped else size.maximum) <= con.width:
                 con.print(t)
                 return
-    con.print(tables[-1])
+    width = con.width
+    con.width = Measurement.get(con, unbounded, tables[-1]).maximum
+    try:
+        con.print(tables[-1])
+    finally:
+        con.width = width
 
 
 def reasons_table(rows: Sequence[Sequence[str]]) -> Table:
