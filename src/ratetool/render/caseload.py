@@ -137,7 +137,7 @@ def print_months(
         num("With alerts"),
         "Alerts by kind",
     ]
-    con.print(table(columns, out))
+    print_fitted(con, table(columns, out))
     say(con)
     say(
         con,

@@ -94,25 +94,41 @@ def print_table(*args: Any, **kwargs: Any) -> None:
     console().print(table(*args, **kwargs))
 
 
+def _sizes(con: Console, t: Table) -> tuple[int, int]:
+    """The width of ``t``'s columns without the spaces between them: with every cell on one
+    line, and at the narrowest (words kept whole where a column may wrap; as wide as its widest
+    cell where it may not, as rich never narrows such a column)."""
+    options = con.options.update_width(1_000_000)
+    natural = narrowest = 0
+    for column in t.columns:
+        cells = [column.header, *column.cells] if t.show_header else list(column.cells)
+        sizes = [Measurement.get(con, options, cell) for cell in cells] or [Measurement(0, 0)]
+        widest = max(size.maximum for size in sizes)
+        natural += widest
+        narrowest += widest if column.no_wrap else max(size.minimum for size in sizes)
+    return natural, narrowest
+
+
 def print_fitted(con: Console, *tables: Table) -> None:
     """Print the first of ``tables`` (each a more compact version of the one before) that fits
     the width: with two spaces between columns, else one; first with every cell on one line,
     then with words wrapped. Numbers are never cut short: where even the last table does not
     fit, it is drawn at its natural width and the terminal folds its lines."""
-    unbounded = con.options.update_width(1_000_000)
+    natural = 0
     for t in tables:
-        for wrapped, collapse in ((False, False), (False, True), (True, False), (True, True)):
-            t.collapse_padding = collapse
-            size = Measurement.get(con, unbounded, t)
-            # wrapped: one column of slack, as rich's sharing out of widths may fold a word
-            # when a table is exactly at its measured minimum
-            if (size.minimum + 1 if wrapped else size.maximum) <= con.width:
+        natural, narrowest = _sizes(con, t)
+        gaps = len(t.columns) - 1
+        for width, gap in ((natural, 2), (natural, 1), (narrowest, 2), (narrowest, 1)):
+            if width + gap * gaps <= con.width:
+                t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
                 con.print(t)
                 return
+    last = tables[-1]
+    last.collapse_padding = True
     width = con.width
-    con.width = Measurement.get(con, unbounded, tables[-1]).maximum
+    con.width = natural + len(last.columns) - 1
     try:
-        con.print(tables[-1])
+        con.print(last)
     finally:
         con.width = width
 
