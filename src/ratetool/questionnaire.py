@@ -176,7 +176,12 @@ class Interview:
         # Drawn to text at the questionnaire's width and said line by line, like every other
         # line of the questionnaire (``say`` is the terminal, or a test).
         con = Console(
-            file=io.StringIO(), width=self.width, color_system=None, markup=False, emoji=False
+            file=io.StringIO(),
+            width=self.width,
+            color_system=None,
+            markup=False,
+            emoji=False,
+            highlight=False,
         )
         with con.capture() as drawn:
             con.print(Padding.indent(review, 2))
