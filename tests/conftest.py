@@ -50,7 +50,6 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     monkeypatch.setenv("RATETOOL_DATA_DIR", str(data))
     monkeypatch.setenv("RATETOOL_CONFIG_DIR", str(config))
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("TERMINAL_WIDTH", "100")
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.delenv("RATETOOL_DEBUG", raising=False)

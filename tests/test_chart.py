@@ -79,7 +79,7 @@ def test_chart_height(rupture) -> None:
 
 
 def test_chart_default_width_follows_the_terminal(rupture, monkeypatch) -> None:
-    monkeypatch.setenv("TERMINAL_WIDTH", "72")
+    monkeypatch.setenv("COLUMNS", "72")
     text = run("chart", "C-001").stdout
     assert max(len(line) for line in text.splitlines()) <= 72
 
@@ -91,6 +91,22 @@ def test_chart_colour_only_when_allowed(rupture, monkeypatch: pytest.MonkeyPatch
     assert ANSI.search(text)
     plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
     assert LEGEND in " ".join(plain.split())  # the letters still tell the lines apart
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"FORCE_COLOR": "1", "TERM": "dumb"}, {"FORCE_COLOR": "1", "NO_COLOR": "1"}],
+    ids=["piped", "FORCE_COLOR with TERM=dumb", "FORCE_COLOR with NO_COLOR"],
+)
+def test_chart_colour_follows_rich(rupture, monkeypatch: pytest.MonkeyPatch, env) -> None:
+    """No colour where rich would not colour: output that is not a terminal, TERM=dumb, NO_COLOR."""
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    text = run("chart", "C-001", "--width", "80").stdout
+    assert not ANSI.search(text)
+    assert LEGEND in " ".join(text.split())
 
 
 def test_configured_low_threshold_moves_the_line(rupture, config_dir: Path) -> None:

@@ -183,10 +183,75 @@ def test_version_imports_nothing_heavy():
 def test_the_import_probe_can_see_heavy_imports():
     """Control for the test above: the same probe does see the renderer when a command loads it."""
     probe = VERSION_PROBE.replace('"--version"', '"instruments", "list"')
-    proc = run_python(probe, subprocess_env(TERMINAL_WIDTH="100"))
+    proc = run_python(probe, subprocess_env(COLUMNS="100"))
     assert proc.returncode == 0, proc.stderr
     loaded = json.loads(proc.stdout.strip().splitlines()[-1])["loaded"]
     assert "ratetool.render" in loaded and "tomllib" in loaded
+
+
+RICH = ("rich", "ratetool.render")
+
+#: Runs ratetool in this process with ``input`` replaced: the first time the program asks
+#: (the first question of ``rate``), or asks ``AT`` (a prompt of the review), it records which
+#: modules are loaded and ends the input there.
+ASK_PROBE = """
+import builtins, json, sys
+seen = {{}}
+def ask(prompt=""):
+    if {at!r} in prompt or not {at!r}:
+        seen["loaded"] = [m for m in {rich!r} if m in sys.modules]
+        raise EOFError
+    return {answer!r}
+builtins.input = ask
+sys.argv = ["ratetool", *{args!r}]
+from ratetool.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(seen.get("loaded")))
+"""
+
+
+def loaded_when_asked(args: list[str], at: str = "", answer: str = "") -> list[str]:
+    probe = ASK_PROBE.format(at=at, rich=RICH, args=args, answer=answer)
+    proc = run_python(probe)
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert loaded is not None, (proc.stdout, proc.stderr)  # it did get to the question
+    return loaded
+
+
+def test_rate_reaches_its_first_question_without_rich(data_dir):
+    assert loaded_when_asked(["rate", "C-014"]) == []
+
+
+def test_the_rate_probe_sees_rich_at_the_review(data_dir):
+    """Control for the test above: the review is drawn with rich, and the probe sees it."""
+    loaded = loaded_when_asked(["rate", "C-014"], at="Press Enter to save", answer="5")
+    assert "rich" in loaded
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["rate", "--help"], ["summary", "--help"]], ids=" ".join
+)
+def test_help_does_not_import_rich(argv):
+    probe = VERSION_PROBE.replace('"--version"', ", ".join(repr(a) for a in argv))
+    proc = run_python(probe)
+    assert proc.returncode == 0, proc.stderr
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])["loaded"]
+    assert not set(RICH) & set(loaded), loaded
+
+
+def test_shell_completion_does_not_import_rich():
+    probe = VERSION_PROBE.replace('"--version"', "")
+    env = subprocess_env(
+        _RATETOOL_COMPLETE="complete_bash", COMP_WORDS="ratetool su", COMP_CWORD="1"
+    )
+    proc = run_python(probe, env)
+    assert proc.returncode == 0, proc.stderr
+    completed, probe_line = proc.stdout.strip().splitlines()
+    assert completed == "summary"  # it did complete
+    assert not set(RICH) & set(json.loads(probe_line)["loaded"])
 
 
 # -- 17. usage errors ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ one the shell sees. Every ``expect`` waits for text the program prints, so nothi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tomllib
@@ -165,6 +166,11 @@ def test_review_changes_an_answer_in_a_terminal(data_dir):
     child.expect_exact("Saved: session 1 for C-014")
     shown = finish(child)
     assert child.exitstatus == 0, shown
+    # the review is a table: the answers right-aligned in one column, skipped ones said so
+    rows = re.findall(r"^ +(\d+)\. +(\S.*?) +(\d|skipped)\r?$", shown, re.MULTILINE)
+    assert [n for n, _, _ in rows[:12]] == [str(n) for n in range(1, 13)]
+    assert rows[3][1:] == ("I could say what was really on my mind.", "skipped")
+    assert rows[15][1:] == ("I could say what was really on my mind.", "5")  # after the change
     (rating,) = open_store(data_dir).read_client("C-014").ratings
     assert rating.answers["trust_1"] == 5
     assert rating.skipped == ()

@@ -69,7 +69,7 @@ def real_output(example: Example, config_dir: Path) -> str:
     result = CliRunner().invoke(
         app,
         ["--config-dir", str(config_dir), *example.args],
-        env={"NO_COLOR": "1", "TERMINAL_WIDTH": "100", "COLUMNS": "100", "FORCE_COLOR": None},
+        env={"NO_COLOR": "1", "COLUMNS": "100", "FORCE_COLOR": None},
     )
     assert result.exit_code == 0, (example.command, result.stdout, result.stderr)
     return result.stdout

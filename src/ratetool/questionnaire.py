@@ -8,6 +8,7 @@ propagate: the caller saves nothing and says so.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -154,26 +155,38 @@ class Interview:
             return text
 
     def show_review(self) -> None:
-        """Every answer beside its question, the answers in one column; long questions wrap."""
-        import textwrap
+        """Every answer beside its question, as a rich table: the answers in one column, long
+        questions wrapped between words. rich is imported here, after the last question, so the
+        questionnaire starts without it."""
+        from rich.console import Console
+        from rich.padding import Padding
+        from rich.table import Table
+        from rich.text import Text
 
         self.say("")
         self.say(m.REVIEW_HEADING)
-        answers = [
-            m.REVIEW_SKIPPED if (v := self.values.get(item.id)) is SKIPPED else str(v)
-            for item in self.instrument.items
-        ]
-        answer_width = max(len(a) for a in answers)
-        text_width = min(
-            max(len(item.text) for item in self.instrument.items),
-            max(20, self.width - answer_width - 8),
+        review = Table(box=None, show_header=False, padding=(0, 1), pad_edge=False)
+        review.add_column(justify="right", no_wrap=True)
+        review.add_column(overflow="fold")
+        review.add_column(justify="right", no_wrap=True)
+        for n, item in enumerate(self.instrument.items, start=1):
+            value = self.values.get(item.id)
+            shown = m.REVIEW_SKIPPED if value is SKIPPED else str(value)
+            review.add_row(f"{n}.", Text(item.text), shown)
+        # Drawn to text at the questionnaire's width and said line by line, like every other
+        # line of the questionnaire (``say`` is the terminal, or a test).
+        con = Console(
+            file=io.StringIO(),
+            width=self.width,
+            color_system=None,
+            markup=False,
+            emoji=False,
+            highlight=False,
         )
-        for n, (item, shown) in enumerate(zip(self.instrument.items, answers), start=1):
-            lines = textwrap.wrap(item.text, text_width) or [""]
-            for i, line in enumerate(lines):
-                lead = f"  {n:>2}. " if i == 0 else "      "
-                tail = f"  {shown:>{answer_width}}" if i == len(lines) - 1 else ""
-                self.say(f"{lead}{line:<{text_width}}{tail}".rstrip())
+        with con.capture() as drawn:
+            con.print(Padding.indent(review, 2))
+        for line in drawn.get().splitlines():
+            self.say(line.rstrip())
         self.say(
             "  "
             + (

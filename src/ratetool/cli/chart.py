@@ -47,8 +47,8 @@ def chart(
         int, typer.Option("--height", min=8, metavar="N", help="Lines high, legend not counted.")
     ] = 20,
 ) -> None:
+    from ratetool.codes import validate_client_code
     from ratetool.errors import RatetoolError
-    from ratetool.model import validate_client_code
     from ratetool.report import client_json, client_report, percent_on_scale
 
     state = get_state(ctx)
@@ -86,7 +86,8 @@ def chart(
     con = console()
     if width is None:
         width = max(MIN_WIDTH, min(con.width, MAX_DEFAULT_WIDTH))
-    colour = con.colour
+    # rich decides: no colour when piped, under NO_COLOR or TERM=dumb; colour under FORCE_COLOR
+    colour = con.color_system is not None and not con.no_color
     low_line = percent_on_scale(definition, thresholds.low)
     shown_values = [v for _, values in series for v in values if v is not None]
     bottom, top = spark_range("overall", definition)
@@ -119,7 +120,7 @@ def chart(
 
 def _write(text: str, colour: bool) -> None:
     """Write ``text`` even where the output cannot encode every box character. Colour codes are
-    kept exactly when the rules of ``ratetool.term`` allow colour (``FORCE_COLOR`` included)."""
+    kept exactly when rich would colour (``colour``)."""
     import sys
 
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"

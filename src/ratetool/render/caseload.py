@@ -1,0 +1,146 @@
+"""The caseload: ``ratetool summary`` and ``summary --by month``, drawn from the rows of
+``report.caseload_json`` and ``report.months_json`` (the very rows ``--json`` prints)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ratetool.render.chart import spark_range, sparkline
+from ratetool.render.tables import (
+    ColumnSpec,
+    console,
+    fixed,
+    num,
+    print_fitted,
+    reasons_table,
+    say,
+    table,
+)
+from ratetool.render.text import (
+    UNICODE,
+    Glyphs,
+    band_text,
+    fmt,
+    glyphs,
+    plural,
+    status_legend,
+    thresholds_line,
+)
+
+
+def caseload_table(rows: Sequence[dict[str, Any]], g: Glyphs = UNICODE) -> Table:
+    """One row per client from ``report.caseload_json``, in the order given."""
+    from ratetool.report import RECENT
+
+    several = len({r["instrument"] for r in rows}) > 1
+    columns: list[ColumnSpec] = [num("#"), fixed("Client"), num("Sessions"), fixed("Last")]
+    if several:
+        columns.append(fixed("Instr."))
+    columns += [num("Overall"), num("% max"), fixed(f"Last {RECENT}"), fixed("Status"), "Alerts"]
+    out = []
+    low, high = spark_range("pomp")
+    for r in rows:
+        row: list[Any] = [r["attention"], r["client"], r["sessions"], r["last_rated_at"][:10]]
+        if several:
+            row.append(r["instrument"])
+        row += [
+            fmt(r["latest_overall"], "overall", g),
+            fmt(r["latest_pomp"], "pomp", g),
+            sparkline(r["recent_pomp"][-RECENT:], low, high, g),
+            band_text(r["band"], g),
+            ", ".join(r["alerts"]),
+        ]
+        out.append(row)
+    return table(columns, out)
+
+
+def print_caseload(
+    rows: Sequence[dict[str, Any]],
+    thresholds: dict[str, Any],
+    *,
+    limit: int | None,
+    filters: str = "",
+    con: Console | None = None,
+) -> None:
+    """Print ``summary`` (no client) from ``report.caseload_json`` rows: at most ``limit`` rows
+    (``None``: all), saying how many were left out."""
+    from ratetool.report import RECENT
+
+    con = con or console()
+    g = glyphs(con)
+    shown_rows = list(rows if limit is None else rows[:limit])
+    say(con, f"Caseload{filters}: {plural(len(rows), 'client')}, who needs attention first")
+    say(
+        con,
+        "Order: the latest session's alerts (reliable worsening, drop, low, item, none), "
+        "then lowest % max.",
+        "dim",
+    )
+    say(con, thresholds_line(thresholds), "dim")
+    say(con)
+    print_fitted(con, caseload_table(shown_rows, g))
+    say(con)
+    say(con, status_legend(g))
+    say(
+        con,
+        f"Last {RECENT}: % max of the latest instrument's last sessions, from 50 (or "
+        f"lower) to 100; {g.missing_spark} = no score.",
+    )
+    reasons = []
+    for r in shown_rows:
+        who = f"{r['client']} (session {r['latest_session']})"
+        for i, reason in enumerate(r["alert_reasons"]):
+            reasons.append((who if i == 0 else "", reason))
+    if reasons:
+        say(con)
+        say(con, "Alerts on the latest session", "bold")
+        con.print(reasons_table(reasons))
+    if len(shown_rows) < len(rows):
+        say(con)
+        say(
+            con,
+            f"Showing {len(shown_rows)} of {len(rows)} clients, those who need attention "
+            "first; --all lists every client, --json prints them all.",
+        )
+
+
+def print_months(
+    rows: Sequence[dict[str, Any]], filters: str = "", con: Console | None = None
+) -> None:
+    """Print ``summary --by month`` from ``report.months_json`` rows."""
+    con = con or console()
+    g = glyphs(con)
+    say(con, f"Sessions by month{filters}: mean % max across all clients, and alerts")
+    say(con)
+    out = []
+    for r in rows:
+        kinds = ", ".join(f"{k} {n}" for k, n in r["alerts_by_kind"].items() if n)
+        out.append(
+            [
+                r["month"],
+                r["sessions"],
+                r["clients"],
+                fmt(r["mean_pomp"], "pomp", g),
+                r["sessions_with_alerts"],
+                kinds,
+            ]
+        )
+    columns = [
+        fixed("Month"),
+        num("Sessions"),
+        num("Clients"),
+        num("Mean % max"),
+        num("With alerts"),
+        "Alerts by kind",
+    ]
+    print_fitted(con, table(columns, out))
+    say(con)
+    say(
+        con,
+        "Mean % max: the mean of the % max of every session that month that has one (each "
+        "session counts once). With alerts: sessions with at least one alert of any kind.",
+    )

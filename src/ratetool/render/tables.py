@@ -1,0 +1,146 @@
+"""Where output goes and how tables are drawn: rich's ``Console`` and borderless ``Table``.
+
+Every decision about the terminal is rich's: its width (``COLUMNS``, else the terminal's, else
+80), whether to colour (not when piped, nor under ``NO_COLOR`` or ``TERM=dumb``; always under
+``FORCE_COLOR``) and the encoding. Text from files (comments, item texts, codes) is never read
+as markup or emoji codes.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Column, Table
+from rich.text import Text
+
+#: A table column: its header, or ``(header, options)`` with ``justify`` and ``no_wrap``.
+ColumnSpec = str | tuple[str, dict[str, Any]]
+
+
+def _replace_unencodable(stream: TextIO) -> None:
+    """A legacy code page (cp1252 when output is redirected on Windows) cannot encode every
+    character a client may type, and rich writes text as it is: such a stream shows ``?`` for
+    what it cannot encode rather than failing halfway through a table."""
+    if not isinstance(stream, io.TextIOWrapper) or stream.errors != "strict":
+        return
+    if not stream.encoding.lower().replace("-", "").startswith("utf"):
+        stream.reconfigure(errors="replace")
+
+
+def console(stderr: bool = False) -> Console:
+    """The console to print to: standard output (or standard error)."""
+    _replace_unencodable(sys.stderr if stderr else sys.stdout)
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+
+
+def num(header: str) -> ColumnSpec:
+    """A column of numbers: right-aligned, never wrapped."""
+    return (header, {"justify": "right", "no_wrap": True})
+
+
+def fixed(header: str) -> ColumnSpec:
+    """A column of short words or dates, never wrapped."""
+    return (header, {"no_wrap": True})
+
+
+def _column(spec: ColumnSpec) -> Column:
+    header, options = spec if isinstance(spec, tuple) else (spec, {})
+    no_wrap = bool(options.get("no_wrap", False))
+    return Column(
+        header,
+        justify=options.get("justify", "left"),
+        no_wrap=no_wrap,
+        # a word longer than its column is folded, not cut short with an ellipsis
+        overflow="ellipsis" if no_wrap else "fold",
+    )
+
+
+def _cell(value: Any) -> Text | None:
+    if value is None or isinstance(value, Text):
+        return value
+    return Text(value if isinstance(value, str) else str(value))
+
+
+def table(
+    columns: Sequence[ColumnSpec],
+    rows: Iterable[Sequence[Any]],
+    *,
+    show_header: bool = True,
+) -> Table:
+    """A plain table: no borders, two spaces between columns, a bold header row (unless
+    ``show_header`` is false). A column is its header, or ``(header, options)`` with ``justify``
+    ("right" for numbers) and ``no_wrap``. Cells are text as given (a rich ``Text`` for a
+    style); ``None`` is an empty cell. When the table is wider than the console, rich wraps
+    the columns that may wrap between words."""
+    t = Table(
+        *[_column(c) for c in columns],
+        box=None,
+        padding=(0, 1),
+        pad_edge=False,
+        show_edge=False,
+        show_header=show_header,
+    )
+    for row in rows:
+        t.add_row(*[_cell(value) for value in row])
+    return t
+
+
+def print_table(*args: Any, **kwargs: Any) -> None:
+    console().print(table(*args, **kwargs))
+
+
+def _sizes(con: Console, t: Table) -> tuple[int, int]:
+    """The width of ``t``'s columns without the spaces between them: with every cell on one
+    line, and at the narrowest (words kept whole where a column may wrap; as wide as its widest
+    cell where it may not, as rich never narrows such a column)."""
+    options = con.options.update_width(1_000_000)
+    natural = narrowest = 0
+    for column in t.columns:
+        cells = [column.header, *column.cells] if t.show_header else list(column.cells)
+        sizes = [Measurement.get(con, options, cell) for cell in cells] or [Measurement(0, 0)]
+        widest = max(size.maximum for size in sizes)
+        natural += widest
+        narrowest += widest if column.no_wrap else max(size.minimum for size in sizes)
+    return natural, narrowest
+
+
+def print_fitted(con: Console, *tables: Table) -> None:
+    """Print the first of ``tables`` (each a more compact version of the one before) that fits
+    the width: with two spaces between columns, else one; first with every cell on one line,
+    then with words wrapped. Numbers are never cut short: where even the last table does not
+    fit, it is drawn at its natural width and the terminal folds its lines."""
+    natural = 0
+    for t in tables:
+        natural, narrowest = _sizes(con, t)
+        gaps = len(t.columns) - 1
+        for width, gap in ((natural, 2), (natural, 1), (narrowest, 2), (narrowest, 1)):
+            if width + gap * gaps <= con.width:
+                t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
+                con.print(t)
+                return
+    last = tables[-1]
+    last.collapse_padding = True
+    width = con.width
+    con.width = natural + len(last.columns) - 1
+    try:
+        con.print(last)
+    finally:
+        con.width = width
+
+
+def reasons_table(rows: Sequence[Sequence[str]]) -> Table:
+    """Alert reasons or comments: short columns (who, kind) and the words last, wrapping under
+    themselves."""
+    width = len(rows[0]) if rows else 1
+    columns: list[ColumnSpec] = [fixed("")] * (width - 1) + [""]
+    return table(columns, rows, show_header=False)
+
+
+def say(con: Console, text: str = "", style: str = "") -> None:
+    """A paragraph, wrapped between words at the console's width (an empty one is a blank line)."""
+    con.print(Text(text, style=style))

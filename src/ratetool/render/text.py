@@ -1,0 +1,136 @@
+"""Plain pieces of every summary: symbols for bands and missing values, numbers written with
+their places, and the band of a session as a symbol, a word and a style.
+
+Meaning never rests on colour: every band carries a symbol and a word, and where the output
+cannot encode the Unicode symbols (a legacy code page) plain ASCII ones stand in.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from rich.text import Text
+
+from ratetool.places import places_for
+
+#: Blocks for sparklines, lowest first, and what stands for a missing value.
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_MISSING = "·"
+#: The same when the output cannot encode them (a legacy code page): still lowest first.
+ASCII_SPARK_BLOCKS = "_.-=+*#@"
+ASCII_SPARK_MISSING = "?"
+
+#: The rich style of each band (colours go where rich turns them off: NO_COLOR, pipes, TERM=dumb).
+BAND_STYLES = {"alert": "bold red", "watch": "yellow", "ok": "green", "none": "dim"}
+
+
+class Glyphs(NamedTuple):
+    spark: str
+    missing_spark: str
+    #: Shown in a table cell for a missing number.
+    missing: str
+    #: band -> (symbol, word)
+    bands: dict[str, tuple[str, str]]
+
+
+UNICODE = Glyphs(
+    SPARK_BLOCKS,
+    SPARK_MISSING,
+    "–",
+    {
+        "alert": ("!", "alert"),
+        "watch": ("▲", "watch"),
+        "ok": ("✓", "ok"),
+        "none": ("–", "no score"),
+    },
+)
+ASCII = Glyphs(
+    ASCII_SPARK_BLOCKS,
+    ASCII_SPARK_MISSING,
+    "-",
+    {
+        "alert": ("!", "alert"),
+        "watch": ("^", "watch"),
+        "ok": ("+", "ok"),
+        "none": ("-", "no score"),
+    },
+)
+
+
+def glyphs(con: Any = None) -> Glyphs:
+    """Unicode symbols when the output (a rich ``Console``, or anything with an ``encoding``)
+    can encode them, else plain ASCII ones."""
+    if con is None:
+        from ratetool.render.tables import console
+
+        con = console()
+    encoding = getattr(con, "encoding", None) or "ascii"
+    try:
+        (SPARK_BLOCKS + SPARK_MISSING + "✓▲–").encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return ASCII
+    return UNICODE
+
+
+def band_label(band: str, g: Glyphs = UNICODE) -> str:
+    """The band as a symbol and a word, e.g. ``"! alert"``: it reads without colour."""
+    symbol, word = g.bands[band]
+    return f"{symbol} {word}"
+
+
+def band_text(band: str, g: Glyphs = UNICODE) -> Text:
+    """The band's label with its style, for a table cell."""
+    return Text(band_label(band, g), style=BAND_STYLES[band])
+
+
+def fmt(value: float | None, kind: str, g: Glyphs = UNICODE) -> str:
+    """A rounded number written with exactly the places of its kind (``ratetool.places``)."""
+    if value is None:
+        return g.missing
+    return f"{value:.{places_for(kind)}f}"
+
+
+def fmt_change(value: float | None, kind: str, g: Glyphs = UNICODE) -> str:
+    """A change with its sign: ``+1.00``, ``-2.5``; no change is ``0.00``."""
+    if value is None:
+        return g.missing
+    places = places_for(kind)
+    if value == 0:
+        return f"{0:.{places}f}"
+    return f"{value:+.{places}f}"
+
+
+def kind_of(key: str) -> str:
+    """The kind of number a series key holds (``ratetool.places``): a dimension unless named."""
+    return key if key in ("overall", "pomp", "total") else "dimension"
+
+
+def ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5, 7, 8]`` -> ``"1-3, 5, 7-8"``."""
+    parts: list[str] = []
+    i = 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        parts.append(f"{numbers[i]}" if i == j else f"{numbers[i]}-{numbers[j]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def thresholds_line(th: dict[str, Any]) -> str:
+    return (
+        f"Alerts: low below {th['low']:g}%, drop of {th['drop']:g} points or more, item at or "
+        f"below {th['item']:g}%."
+    )
+
+
+def status_legend(g: Glyphs) -> str:
+    return (
+        f"Status: {band_label('alert', g)} = low, drop or reliable worsening; "
+        f"{band_label('watch', g)} = an item alert only; {band_label('ok', g)} = neither."
+    )
