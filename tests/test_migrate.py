@@ -115,7 +115,15 @@ def assert_same(got: list[Rating], want: list[Rating]) -> None:
         )
 
 
-@given(caseload=st.lists(ratings(), min_size=1, max_size=8, unique_by=lambda r: r.id))
+@given(
+    caseload=st.lists(
+        ratings(),
+        min_size=1,
+        max_size=8,
+        # a store holds each id once and each (client, session) once; migrate refuses otherwise
+        unique_by=(lambda r: r.id, lambda r: (r.client, r.session)),
+    )
+)
 @settings(max_examples=25)
 def test_migrate_both_ways_keeps_every_record(tmp_path: Path, monkeypatch, caseload):
     monkeypatch.setattr(os, "fsync", lambda fd: None)  # about content, not durability
