@@ -11,7 +11,8 @@ same dicts (``ratetool.render``), so a table and ``--json`` can never show diffe
   change since the first and the previous session) and reliable change per instrument.
 - ``caseload(...)`` scores every client; ``caseload_json(...)`` is ``summary --json``: one row
   per client in the order of who needs attention first (``scoring.attention_order``), filtered by
-  ``--since`` and ``--practitioner``; ``months_json(...)`` is ``summary --by month``.
+  ``--since`` and ``--practitioner``; ``months_json(...)`` is ``summary --by month``. The command
+  gets its rows from ``ratetool.caseload.caseload_rows`` (the same rows, through the cache).
 
 Filters choose which clients (or, for months, which sessions) are listed. Scores, trends and
 alerts always come from the client's whole history, so they are the same numbers ``summary
@@ -26,9 +27,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from ratetool.instruments import Instrument
+from ratetool.caseload import RECENT
+from ratetool.instruments import Instrument, Norms
 from ratetool.model import Rating
 from ratetool.scoring import (
     ALERT_KINDS,
@@ -53,6 +55,7 @@ __all__ = [
     "band_of",
     "caseload",
     "caseload_json",
+    "caseload_row",
     "client_json",
     "client_report",
     "months_json",
@@ -70,8 +73,6 @@ BANDS: tuple[str, ...] = ("alert", "watch", "ok", "none")
 #: Score keys a trend has besides the instrument's dimensions, in the order shown.
 SCORE_KEYS: tuple[str, ...] = ("overall", "pomp", "total")
 
-#: How many recent sessions the caseload sparkline shows.
-RECENT = 10
 
 Resolver = Callable[[str, int], "Instrument | None"]
 
@@ -166,7 +167,7 @@ def client_report(
 
 def _session_json(
     s: SessionScore, change: ReliableChange | None, *, items: bool, comments: bool
-) -> dict:
+) -> dict[str, Any]:
     r = s.rating
     out = {
         "session": r.session,
@@ -197,8 +198,10 @@ def _trend_keys(definition: Instrument | None) -> list[str]:
     return dims + list(SCORE_KEYS)
 
 
-def _trend_json(scores: ClientScores, instrument_id: str, definition: Instrument | None) -> dict:
-    series: dict[str, list] = {}
+def _trend_json(
+    scores: ClientScores, instrument_id: str, definition: Instrument | None
+) -> dict[str, Any]:
+    series: dict[str, list[float | int | None]] = {}
     first: dict[str, float | int | None] = {}
     latest: dict[str, float | int | None] = {}
     since_first: dict[str, float | int | None] = {}
@@ -235,14 +238,14 @@ def _as_shown(value: float | None, places: int) -> float | int | None:
     return int(value) if places == 0 else value
 
 
-def _norms_for(scores: ClientScores, change: ReliableChange):
+def _norms_for(scores: ClientScores, change: ReliableChange) -> Norms | None:
     for s in reversed(scores.sessions_of(change.instrument)):
         if s.session == change.latest_session and s.instrument is not None:
             return s.instrument.norms
     return None
 
 
-def _rc_json(scores: ClientScores, change: ReliableChange | None) -> dict | None:
+def _rc_json(scores: ClientScores, change: ReliableChange | None) -> dict[str, Any] | None:
     if change is None:
         return None
     norms = _norms_for(scores, change)
@@ -271,7 +274,9 @@ def rc_note(report: ClientReport, instrument_id: str) -> str:
     return "not yet, it needs two sessions with every item answered (same instrument version)"
 
 
-def client_json(report: ClientReport, *, items: bool = False, comments: bool = False) -> dict:
+def client_json(
+    report: ClientReport, *, items: bool = False, comments: bool = False
+) -> dict[str, Any]:
     """``summary CLIENT --json``; the table is drawn from the same dict.
 
     ``items`` adds each session's ``answers``, ``item_scores`` and ``skipped``; ``comments`` adds
@@ -300,7 +305,7 @@ def client_json(report: ClientReport, *, items: bool = False, comments: bool = F
     }
 
 
-def thresholds_json(thresholds: Thresholds) -> dict:
+def thresholds_json(thresholds: Thresholds) -> dict[str, Any]:
     """The alert thresholds in force, as shown in JSON and above the tables."""
     return {"low": thresholds.low, "drop": thresholds.drop, "item": thresholds.item}
 
@@ -347,7 +352,8 @@ def _unique(seq: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(seq))
 
 
-def _caseload_row(rank: int, scores: ClientScores) -> dict:
+def caseload_row(rank: int, scores: ClientScores) -> dict[str, Any]:
+    """One client's caseload row (``summary --json``), numbered ``rank``."""
     sessions = scores.sessions
     latest = sessions[-1]
     latest_group = scores.latest_sessions
@@ -389,18 +395,18 @@ def caseload_json(
     *,
     since: date | None = None,
     practitioner: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """``summary --json``: one row per client with sessions, in attention order (``clients`` as
     returned by ``caseload``). With ``since`` / ``practitioner`` only clients with a session on
     or after that date / by that practitioner (case-insensitive) are listed, numbered from 1."""
     matches = _matcher(since, practitioner)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for scores in clients:
         if not scores.sessions:
             continue
         if matches is not None and not any(matches(s.rating) for s in scores.sessions):
             continue
-        rows.append(_caseload_row(len(rows) + 1, scores))
+        rows.append(caseload_row(len(rows) + 1, scores))
     return rows
 
 
@@ -409,7 +415,7 @@ def months_json(
     *,
     since: date | None = None,
     practitioner: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """``summary --by month --json``: per calendar month (of each session's own date), oldest
     first: sessions, clients, the mean percent of maximum of the sessions that have one, and how
     many sessions had an alert (any kind), also by kind.
@@ -420,7 +426,7 @@ def months_json(
     count (their alerts still come from each client's whole history).
     """
     matches = _matcher(since, practitioner)
-    buckets: dict[str, dict] = {}
+    buckets: dict[str, dict[str, Any]] = {}
     for scores in clients:
         for s in scores.sessions:
             r = s.rating
@@ -444,7 +450,7 @@ def months_json(
                 b["with_alerts"] += 1
                 for kind in {a.kind for a in s.alerts}:
                     b["by_kind"][kind] += 1
-    rows = []
+    rows: list[dict[str, Any]] = []
     for month in sorted(buckets):
         b = buckets[month]
         pomps = b["pomps"]

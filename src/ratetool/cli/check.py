@@ -26,17 +26,11 @@ def check(
             typer.echo(f"Repaired: {line}")
     problems = store.check()
     if not problems:
-        # The summary cache is derived: a cached row that no longer matches its file is reported
-        # here, dropped and rebuilt by the next summary.
-        from ratetool import summary_cache
-        from ratetool.report import RECENT
+        # The cache is derived: an entry that no longer matches its file is reported here,
+        # dropped and rebuilt by the next command.
+        from ratetool.cache import Settings, verify
 
-        thresholds = state.config.thresholds()
-        settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
-        problems = summary_cache.verify(store, state.resolve, thresholds, settings)
-        from ratetool import client_cache
-
-        problems += client_cache.verify(store, state.resolve, thresholds, state.config_dir)
+        problems = verify(store, Settings.of(state.config, state.resolve, state.config_dir))
     files = store.files()
     if not problems:
         typer.echo(

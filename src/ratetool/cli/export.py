@@ -89,6 +89,7 @@ def export(
     from pathlib import Path
 
     from ratetool.cli.clients import warn_problems
+    from ratetool.codes import validate_client_code
     from ratetool.errors import ExportError
     from ratetool.exporters import (
         FORMATS,
@@ -98,7 +99,6 @@ def export(
         make_period,
         render,
     )
-    from ratetool.model import validate_client_code
 
     state = get_state(ctx)
     if output is None:

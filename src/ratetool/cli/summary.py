@@ -148,28 +148,10 @@ def summary(
 def _client_summary(
     state, client: str, *, items: bool, comments: bool, as_json: bool, limit: int | None
 ) -> None:
-    from ratetool import client_cache
     from ratetool.codes import validate_client_code
-
-    validate_client_code(client)
-    current = None
-    if not client_cache.disabled():
-        current = client_cache.key(state.data_dir, state.config_dir, client)
-        cached = client_cache.load(state.data_dir, client, current) if current else None
-        if cached is not None:
-            _show_client(
-                cached["data"],
-                client_cache.definitions(cached),
-                cached["notes"],
-                items=items,
-                comments=comments,
-                as_json=as_json,
-                limit=limit,
-            )
-            return
-
     from ratetool.errors import RatetoolError
 
+    validate_client_code(client)
     result = state.store.read_client(client)
     warn_problems(result.problems)
     if not result.ratings:
@@ -177,38 +159,19 @@ def _client_summary(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
             "clients with ratings; client codes are case-sensitive."
         )
-    data, notes, definitions = client_cache.summarise(
-        result.ratings, state.resolve, state.config.thresholds(), client
-    )
-    if current is not None and client_cache.cacheable(result.problems, definitions):
-        client_cache.save(
-            state.data_dir, client, current, client_cache.make_payload(data, notes, definitions)
-        )
-    _show_client(
-        data, definitions, notes, items=items, comments=comments, as_json=as_json, limit=limit
-    )
+    from ratetool.report import client_json, client_report, rc_note
 
-
-def _show_client(
-    data: dict,
-    definitions: dict,
-    notes: dict[str, str],
-    *,
-    items: bool,
-    comments: bool,
-    as_json: bool,
-    limit: int | None,
-) -> None:
-    """Print a client's summary from ``client_json(..., items=True, comments=True)``."""
-    from ratetool.client_cache import narrow
-
-    data = narrow(data, items=items, comments=comments)
+    report = client_report(result.ratings, state.resolve, state.config.thresholds(), client=client)
+    data = client_json(report, items=items, comments=comments)
     if as_json:
         _json(data)
         return
     from ratetool.render import print_client_summary
 
-    print_client_summary(data, definitions, notes, items=items, comments=comments, limit=limit)
+    notes = {iid: rc_note(report, iid) for iid in report.instruments}
+    print_client_summary(
+        data, report.definitions, notes, items=items, comments=comments, limit=limit
+    )
 
 
 def _filters_text(since: date | None, practitioner: str | None) -> str:
@@ -229,31 +192,13 @@ def _caseload_summary(
     limit: int | None,
     as_json: bool,
 ) -> None:
-    from ratetool.report import (
-        RECENT,
-        caseload,
-        caseload_json,
-        months_json,
-        thresholds_json,
-    )
-
-    thresholds = state.config.thresholds()
     filters = _filters_text(since, practitioner)
-    rows = None
-    if not by_month:
-        from ratetool import summary_cache
+    if by_month:
+        from ratetool.report import caseload, months_json
 
-        settings = summary_cache.settings_fingerprint(thresholds, state.registry.custom_dir, RECENT)
-        cached = summary_cache.caseload_entries(state.store, state.resolve, thresholds, settings)
-        if cached is not None:
-            entries, problems = cached
-            warn_problems(problems)
-            rows = summary_cache.ordered_rows(entries, since=since, practitioner=practitioner)
-    if rows is None:
         result = state.store.read_all()
         warn_problems(result.problems)
-        clients = caseload(result.ratings, state.resolve, thresholds)
-    if by_month:
+        clients = caseload(result.ratings, state.resolve, state.config.thresholds())
         months = months_json(clients, since=since, practitioner=practitioner)
         if as_json:
             _json(months)
@@ -265,8 +210,12 @@ def _caseload_summary(
 
         print_months(months, filters)
         return
-    if rows is None:
-        rows = caseload_json(clients, since=since, practitioner=practitioner)
+    from ratetool.cache import Settings
+    from ratetool.caseload import caseload_rows
+
+    settings = Settings.of(state.config, state.resolve, state.config_dir)
+    rows, problems = caseload_rows(state.store, settings, since=since, practitioner=practitioner)
+    warn_problems(problems)
     if as_json:
         _json(rows)
         return
@@ -275,12 +224,7 @@ def _caseload_summary(
         return
     from ratetool.render import print_caseload
 
-    print_caseload(
-        rows,
-        thresholds_json(thresholds),
-        limit=limit,
-        filters=filters,
-    )
+    print_caseload(rows, dict(settings.alerts), limit=limit, filters=filters)
 
 
 def _nothing(state, filters: str) -> str:

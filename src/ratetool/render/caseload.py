@@ -34,7 +34,7 @@ from ratetool.render.text import (
 
 def caseload_table(rows: Sequence[dict[str, Any]], g: Glyphs = UNICODE) -> Table:
     """One row per client from ``report.caseload_json``, in the order given."""
-    from ratetool.report import RECENT
+    from ratetool.caseload import RECENT
 
     several = len({r["instrument"] for r in rows}) > 1
     columns: list[ColumnSpec] = [num("#"), fixed("Client"), num("Sessions"), fixed("Last")]
@@ -68,7 +68,7 @@ def print_caseload(
 ) -> None:
     """Print ``summary`` (no client) from ``report.caseload_json`` rows: at most ``limit`` rows
     (``None``: all), saying how many were left out."""
-    from ratetool.report import RECENT
+    from ratetool.caseload import RECENT
 
     con = con or console()
     g = glyphs(con)
