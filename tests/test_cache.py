@@ -200,6 +200,31 @@ def test_one_new_rating_rescores_only_that_client(cached: Path, computed: list[s
     assert row_of(assert_shows_the_files(), "C-1")["sessions"] == 3
 
 
+def test_rating_appended_while_the_summary_reads_is_never_hidden(
+    cached: Path, store_kind: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fingerprint is taken before the file is read: a rating that lands just after the
+    read makes the kept entry stale (worked out again next time), never a cache that hides it."""
+    rate("C-1", "7,7,7,7", "2026-10-20")  # C-1 is read again by the next summary ...
+    store_class = type(open_store(data_dir, store_kind))
+    real = store_class.read_client
+    done: list[bool] = []
+
+    def another_append_after_the_read(self: Any, client: str) -> Any:
+        result = real(self, client)
+        if client == "C-1" and not done:
+            done.append(True)  # ... and another process appends right after it read the file
+            open_store(data_dir, store_kind).add([make_rating("C-1", 3)])
+        return result
+
+    with monkeypatch.context() as m:
+        m.setattr(store_class, "read_client", another_append_after_the_read)
+        rows = json.loads(invoke("summary", "--json").stdout)
+    assert done and row_of(rows, "C-1")["sessions"] == 3  # what it read
+    rows = assert_shows_the_files()
+    assert row_of(rows, "C-1")["sessions"] == 4
+
+
 # ------------------------------------------------------------------------------------------------
 # 3. A hand edit that keeps the size and puts the modification time back
 
