@@ -133,7 +133,7 @@ def cached(store_kind: str, data_dir: Path, computed: list[str]) -> Path:
     rate("C-3", "10,10,10,10", "2026-10-03", "--practitioner", "xy")
     first = assert_shows_the_files()
     assert [r["client"] for r in first] == ["C-2", "C-1", "C-3"]
-    path = data_dir / ".ratetool-cache" / "cache-v2.json"
+    path = data_dir / ".ratetool-cache" / "cache-v3.json"
     assert path.is_file()
     computed.clear()
     before = path.stat()
@@ -151,13 +151,13 @@ def cached(store_kind: str, data_dir: Path, computed: list[str]) -> Path:
 
 def test_one_file_with_format_version_and_one_entry_per_client(cached: Path) -> None:
     data = read_cache(cached)
-    assert (data["format"], data["version"]) == ("ratetool-cache", 2)
+    assert (data["format"], data["version"]) == ("ratetool-cache", 3)
     assert list(data) == ["format", "version", "settings", "crc32", "clients"]
     assert sorted(data["clients"]) == ["C-1", "C-2", "C-3"]
     assert set(data["clients"]["C-1"]) == {"fp", "caseload"}
     names = sorted(p.name for p in cached.parent.iterdir())
     # (the CSV store keeps its own index of ratings.csv beside it)
-    assert [n for n in names if n != "ratings.csv.index"] == ["cache-v2.json"]
+    assert [n for n in names if n != "ratings.csv.index"] == ["cache-v3.json"]
 
 
 @posix_only
@@ -281,21 +281,21 @@ def test_damaged_cache_is_ignored_and_rebuilt(
         cached.write_bytes(raw[: len(raw) // 2])
     elif damage == "flipped":
         # One digit of a score: still valid JSON of the right shape; only the checksum tells.
-        at = raw.index(b'"latest_pomp":') + len(b'"latest_pomp":')
+        at = raw.index(b'\\"latest_pomp\\":') + len(b'\\"latest_pomp\\":')
         flipped = raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1 :]
         assert json.loads(flipped) != data
         cached.write_bytes(flipped)
     elif damage == "wrong-shape":
         cached.write_bytes(b"[1, 2, 3]")
     elif damage == "newer-version":
-        text = raw.replace(b'"version":2', b'"version":3', 1)
-        cached.write_bytes(text.replace(b'"row":{', b'"row":{"new":1,'))
+        text = raw.replace(b'"version":3', b'"version":4', 1)
+        cached.write_bytes(text.replace(b'"row":"{', b'"row":{"new":1,"old":"{'))
     else:
         cached.write_bytes(raw.replace(b'"ratetool-cache"', b'"something-else"', 1))
     assert_shows_the_files()
     assert set(computed) == {"C-1", "C-2", "C-3"}
     computed.clear()
-    assert read_cache(cached)["version"] == 2  # rebuilt ...
+    assert read_cache(cached)["version"] == 3  # rebuilt ...
     invoke("summary")
     assert computed == []  # ... and used again
 
@@ -324,9 +324,11 @@ def test_read_only_cache_folder_does_not_break_summary(cached: Path) -> None:
 
 def test_check_finds_and_drops_a_cache_that_lies(cached: Path) -> None:
     data = read_cache(cached)
-    row = data["clients"]["C-1"]["caseload"]["row"]
+    part = data["clients"]["C-1"]["caseload"]
+    row = json.loads(part["row"])  # each row is kept as its JSON text
     assert row["latest_pomp"] == 92.5
     row["latest_pomp"] = 12.5  # same fingerprint, valid checksum, wrong content
+    part["row"] = json.dumps(row)
     rewrite_with_valid_checksum(cached, data)
     lied = json.loads(invoke("summary", "--json").stdout)
     assert row_of(lied, "C-1")["latest_pomp"] == 12.5  # believed, which is why `check` looks
@@ -380,7 +382,7 @@ def test_client_whose_instrument_definition_is_gone_is_never_cached(
     rate("C-9", "7,6,6,6", "2026-10-01", "--instrument", "normed")
     rate("C-8", "9,9,9,9", "2026-10-01")
     invoke("summary")
-    path = data_dir / ".ratetool-cache" / "cache-v2.json"
+    path = data_dir / ".ratetool-cache" / "cache-v3.json"
     assert "C-9" in read_cache(path)["clients"]
     definition.unlink()
     for _ in range(2):
@@ -438,11 +440,12 @@ def test_no_cache_neither_reads_nor_writes(store_kind: str, data_dir: Path) -> N
     open_store(data_dir, store_kind).add([make_rating("C-5", n) for n in range(3)])
     for args in VIEWS:
         invoke("summary", *args, env=NO_CACHE)
-    path = data_dir / ".ratetool-cache" / "cache-v2.json"
+    path = data_dir / ".ratetool-cache" / "cache-v3.json"
     assert not path.exists()
     invoke("summary")
     data = read_cache(path)
-    data["clients"]["C-5"]["caseload"]["row"]["sessions"] = 99
+    part = data["clients"]["C-5"]["caseload"]
+    part["row"] = json.dumps({**json.loads(part["row"]), "sessions": 99})
     rewrite_with_valid_checksum(path, data)
     assert row_of(json.loads(invoke("summary", "--json").stdout), "C-5")["sessions"] == 99
     bypassed = json.loads(invoke("summary", "--json", env=NO_CACHE).stdout)
@@ -489,7 +492,7 @@ def test_warm_summary_stays_light(data_dir: Path) -> None:
     rate("C-1", "9,9,9,9", "2026-10-01")
     rate("C-2", "3,4,3,4", "2026-10-02")
     invoke("summary")
-    assert (data_dir / ".ratetool-cache" / "cache-v2.json").is_file()
+    assert (data_dir / ".ratetool-cache" / "cache-v3.json").is_file()
     warm, report = probe()
     assert report["code"] in (0, None) and report["loaded"] == [], report
     bypassed, report = probe(no_cache=True)  # control: the probe sees them when scoring runs
@@ -499,3 +502,16 @@ def test_warm_summary_stays_light(data_dir: Path) -> None:
         "ratetool.scoring",
     ]
     assert bypassed == warm
+
+
+def test_caseload_rows_are_numbered_and_decoded_when_looked_at() -> None:
+    from ratetool.caseload import CaseloadRows
+
+    rows = CaseloadRows(['{"client":"C-2"}', '{"client":"C-1"}', '{"client":"C-3"}'])
+    assert len(rows) == 3
+    assert rows[0] == {"attention": 1, "client": "C-2"}
+    assert rows[-1] == {"attention": 3, "client": "C-3"}
+    assert rows[:2] == [{"attention": 1, "client": "C-2"}, {"attention": 2, "client": "C-1"}]
+    assert [r["client"] for r in rows] == ["C-2", "C-1", "C-3"]
+    with pytest.raises(IndexError):
+        rows[3]

@@ -87,6 +87,35 @@ def test_columns_are_as_wide_as_their_widest_cell_numbers_right_aligned() -> Non
     ]
 
 
+NOTES = [
+    ("C-0710 (session 100)", "dropped 7.5 points since session 99 (57.5% to 50.0%)"),
+    ("", "overall 50.0%, below 90%"),
+    ("", "empathy 5 of 10; warmth 5 of 10; genuineness 5 of 10; trust 5 of 10 (at or below 70%)"),
+    ("C-9 (session 2)", "a-very-long-word-" * 6 + " then short words after it"),
+    ("Session 3 (2026-01-02)", "first line\nsecond line, written on its own\n\nafter a gap"),
+    ("C-Ω (session 1)", "漢字 wide characters 漢字漢字 漢字 " * 3),
+]
+
+
+@pytest.mark.parametrize("width", [80, 60, 44, 41, 30, 120])
+def test_notes_are_drawn_as_their_table_would_be(width: int) -> None:
+    """Alert reasons and comments: the hanging-indent text is line for line what the rich table
+    draws, at every width (and is that table where the words would have too little room)."""
+    from rich.console import Console
+
+    from ratetool.render.tables import print_notes, reasons_table
+
+    def lines(draw) -> list[str]:
+        con = Console(file=io.StringIO(), width=width, markup=False, highlight=False, emoji=False)
+        draw(con)
+        return [line.rstrip() for line in con.file.getvalue().splitlines()]
+
+    for rows in (NOTES, [(a, "x", b) for a, b in NOTES], NOTES[:1]):
+        assert lines(lambda con, rows=rows: print_notes(con, rows)) == lines(
+            lambda con, rows=rows: con.print(reasons_table(rows))
+        )
+
+
 def session_rows(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.match(r"^2025-03-0\d ", line)]
 

@@ -217,7 +217,7 @@ def _caseload_summary(
     rows, problems = caseload_rows(state.store, settings, since=since, practitioner=practitioner)
     warn_problems(problems)
     if as_json:
-        _json(rows)
+        _json(list(rows))
         return
     if not rows:
         typer.echo(_nothing(state, filters))

@@ -16,7 +16,7 @@ from ratetool.render.tables import (
     fixed,
     num,
     print_fitted,
-    reasons_table,
+    print_notes,
     say,
     table,
 )
@@ -98,7 +98,7 @@ def print_caseload(
     if reasons:
         say(con)
         say(con, "Alerts on the latest session", "bold")
-        con.print(reasons_table(reasons))
+        print_notes(con, reasons)
     if len(shown_rows) < len(rows):
         say(con)
         say(

@@ -16,7 +16,7 @@ from ratetool.render.tables import (
     fixed,
     num,
     print_fitted,
-    reasons_table,
+    print_notes,
     say,
     table,
 )
@@ -241,7 +241,7 @@ def print_client_summary(
     if reasons:
         say(con)
         say(con, "Alerts", "bold")
-        con.print(reasons_table(reasons))
+        print_notes(con, reasons)
     if items:
         for title, t in item_tables(data, definitions, con.width, g):
             say(con)
@@ -259,7 +259,7 @@ def print_client_summary(
         said = [s for s in data["sessions"] if s.get("comment")]
         if said:
             rows = [(f"Session {s['session']} ({s['rated_at'][:10]})", s["comment"]) for s in said]
-            con.print(reasons_table(rows))
+            print_notes(con, rows)
         else:
             say(con, "No comments.")
     if several:

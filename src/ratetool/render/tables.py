@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Column, Table
@@ -109,6 +110,26 @@ def _sizes(con: Console, t: Table) -> tuple[int, int]:
     return natural, narrowest
 
 
+def _natural_width(con: Console, t: Table) -> int:
+    """The width of ``t``'s columns with every cell on one line, without the spaces between
+    them: what ``_sizes`` gives first, found from the cells' text alone (much cheaper than
+    measuring each cell as a renderable, which rich does again when it prints)."""
+    options = con.options.update_width(1_000_000)
+    total = 0
+    for column in t.columns:
+        cells = [column.header, *column.cells] if t.show_header else list(column.cells)
+        widest = 0
+        for cell in cells:
+            if isinstance(cell, Text | str):
+                text = cell.plain if isinstance(cell, Text) else cell
+                size = max((cell_len(line) for line in text.splitlines()), default=0)
+            else:
+                size = Measurement.get(con, options, cell).maximum
+            widest = max(widest, size)
+        total += widest
+    return total
+
+
 def print_fitted(con: Console, *tables: Table) -> None:
     """Print the first of ``tables`` (each a more compact version of the one before) that fits
     the width: with two spaces between columns, else one; first with every cell on one line,
@@ -116,8 +137,14 @@ def print_fitted(con: Console, *tables: Table) -> None:
     fit, it is drawn at its natural width and the terminal folds its lines."""
     natural = 0
     for t in tables:
-        natural, narrowest = _sizes(con, t)
         gaps = len(t.columns) - 1
+        natural = _natural_width(con, t)
+        for gap in (2, 1):  # the common case: it fits on one line a row, nothing to measure
+            if natural + gap * gaps <= con.width:
+                t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
+                con.print(t)
+                return
+        natural, narrowest = _sizes(con, t)
         for width, gap in ((natural, 2), (natural, 1), (narrowest, 2), (narrowest, 1)):
             if width + gap * gaps <= con.width:
                 t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
@@ -139,6 +166,31 @@ def reasons_table(rows: Sequence[Sequence[str]]) -> Table:
     width = len(rows[0]) if rows else 1
     columns: list[ColumnSpec] = [fixed("")] * (width - 1) + [""]
     return table(columns, rows, show_header=False)
+
+
+def print_notes(con: Console, rows: Sequence[Sequence[str]]) -> None:
+    """Print ``reasons_table(rows)``: the short columns, then the words wrapping under
+    themselves. Drawn as text with a hanging indent, wrapped by rich as the table would be (the
+    same lines, in a quarter of the time a table takes to lay out a hundred notes); as the
+    table itself where the terminal is too narrow for the words beside the labels."""
+    if not rows:
+        return
+    labels = len(rows[0]) - 1
+    widths = [max(cell_len(row[i]) for row in rows) for i in range(labels)]
+    indent = sum(widths) + 2 * labels
+    if con.width - indent < 20:
+        con.print(reasons_table(rows))
+        return
+    out = Text()
+    for row in rows:
+        lines = Text(row[-1]).wrap(con, con.width - indent)
+        for n, line in enumerate(lines):
+            for i, width in enumerate(widths):
+                label = row[i] if n == 0 else ""
+                out.append(label + " " * (width - cell_len(label) + 2))
+            out.append_text(line)
+            out.append("\n")
+    con.print(out, end="", soft_wrap=True)
 
 
 def say(con: Console, text: str = "", style: str = "") -> None:
