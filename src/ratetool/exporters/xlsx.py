@@ -211,7 +211,8 @@ def ratings_header(layout: Layout) -> tuple[str, ...]:
 def row_values(score: SessionScore, header: Sequence[str]) -> list[object]:
     """One session's Ratings cells in ``header`` order, as ``csvformat`` defines them, with the
     wall-clock ``rated_at`` as ``date`` (``None`` before 1900, which Excel cannot show)."""
-    values: dict[str, object] = rating_values(score.rating)
+    values: dict[str, object] = {}
+    values.update(rating_values(score.rating))
     values.update(score_values(score))
     wall_clock = score.rating.rated_at.replace(tzinfo=None)
     values[DATE_COLUMN] = wall_clock if wall_clock.year >= 1900 else None
