@@ -27,7 +27,7 @@ The Ratings rows go through ``write_row``, one call per session, with the number
 per column (``set_column``) and ``default_date_format`` for the ``date`` cells, so the common
 cell needs no format of its own. The rare text that needs one (formula-like, too long, or
 looking like XlsxWriter's rich-text markup ``<r>...</r>``, which it would copy into the file
-unescaped) is written on its own afterwards (``_special_text``).
+unescaped) is written on its own afterwards (``_write_text``).
 
 XlsxWriter keeps the cells until ``close()`` (an Excel table cannot be added in its
 ``constant_memory`` mode) and writes each sheet to a temporary file before zipping: these are
@@ -49,6 +49,7 @@ from typing import Any
 from ratetool.csvformat import (
     ALERT_SEPARATOR,
     DATE_COLUMN,
+    FORMULA_TRIGGERS,
     TEXT_COLUMNS,
     Layout,
     alerts_cell,
@@ -111,8 +112,8 @@ _WIDTHS = {
     "latest_date": 17,
 }
 
-#: First characters of a text that ``_special_text`` writes (formula triggers, ``<r>``).
-_SPECIAL_START = frozenset("=+-@\t\r\n\0<")
+#: First characters of a Ratings text written on its own by ``_write_text`` (formula triggers, ``<r>``).
+_SPECIAL_START = frozenset({*(trigger[0] for trigger in FORMULA_TRIGGERS), "<"})
 
 
 class _Styles:
