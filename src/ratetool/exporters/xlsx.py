@@ -112,7 +112,7 @@ _WIDTHS = {
     "latest_date": 17,
 }
 
-#: First characters of a Ratings text written on its own by ``_write_text`` (formula triggers, ``<r>``).
+#: First characters of a Ratings text that `_write_text` writes on its own (formula, `<r>`).
 _SPECIAL_START = frozenset({*(trigger[0] for trigger in FORMULA_TRIGGERS), "<"})
 
 
