@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import stat
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -434,7 +435,18 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, data_dir, monke
     result = run("export", "--output", str(tmp_path / "out.xlsx"))
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
-    assert "rich" not in sys.modules or "rich.progress" not in sys.modules
+
+
+def test_without_a_terminal_no_bar_and_rich_is_not_imported():
+    program = (
+        "import sys, ratetool.cli.progress as p\n"
+        "with p.progress_bar(10**6) as bar: pass\n"
+        "print(bar is None, 'rich' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["True", "False"]
 
 
 PROGRESS_PROGRAM = (
