@@ -356,6 +356,25 @@ def test_workbook_equals_the_one_xlsxwriter_writes_cell_by_cell(tmp_path):
             assert za.read(member) == zb.read(member), member
 
 
+def test_ratings_cells_equal_rating_values_and_score_values():
+    """The exporter puts each Ratings cell in place by position; row by row the cells must be
+    exactly ``csvformat``'s ``rating_values`` and ``score_values``, types included."""
+    ratings = [replace(r, session=i + 1) for i, r in enumerate(rich_ratings())]
+    ratings.append(replace(rating("C-3", 1, rated_at=datetime(1850, 1, 1, tzinfo=CET)), session=1))
+    data = collect(ratings, resolve)
+    assert any(s.alerts for s in data.sessions) and any(s.overall is None for s in data.sessions)
+    header = xlsx.ratings_header(data.layout)
+    cells = xlsx.RatingsCells(data.layout, header)
+    for score in data.sessions * 2:  # twice: then from the rounded scores kept
+        want = {**rating_values(score.rating), **score_values(score)}
+        wall_clock = score.rating.rated_at.replace(tzinfo=None)
+        want[DATE_COLUMN] = wall_clock if wall_clock.year >= 1900 else None
+        got = dict(zip(header, cells.of(score)))
+        assert got == {column: want.get(column) for column in header}
+        for column in header:  # and the same types (8 is not 8.0 for a cell)
+            assert type(got[column]) is type(want.get(column)), column
+
+
 def test_chart_counts_only_lines_that_have_points():
     """Past the lines it draws, the chart only counts lines: a client (or an instrument of a
     client) without any percent of maximum has no line."""

@@ -48,15 +48,17 @@ from typing import Any
 
 from ratetool.csvformat import (
     ALERT_SEPARATOR,
+    ALERTS_COLUMN,
+    COMMENT_COLUMN,
     DATE_COLUMN,
     FORMULA_TRIGGERS,
+    SCORE_COLUMNS,
     TEXT_COLUMNS,
     Layout,
     alerts_cell,
+    dimension_column,
     is_formula_like,
-    rating_values,
     score_value,
-    score_values,
 )
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
@@ -112,6 +114,16 @@ _WIDTHS = {
     "latest_date": 17,
 }
 
+#: Ratings columns that hold the rating's attribute of the same name (``rating_values``).
+_RATING_FIELDS = (
+    "id",
+    "client",
+    "session",
+    "instrument",
+    "instrument_version",
+    "practitioner",
+    COMMENT_COLUMN,
+)
 #: First characters of a Ratings text that `_write_text` writes on its own (formula, `<r>`).
 _SPECIAL_START = frozenset({*(trigger[0] for trigger in FORMULA_TRIGGERS), "<"})
 
@@ -209,15 +221,56 @@ def ratings_header(layout: Layout) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def row_values(score: SessionScore, header: Sequence[str]) -> list[object]:
-    """One session's Ratings cells in ``header`` order, as ``csvformat`` defines them, with the
-    wall-clock ``rated_at`` as ``date`` (``None`` before 1900, which Excel cannot show)."""
-    values: dict[str, object] = {}
-    values.update(rating_values(score.rating))
-    values.update(score_values(score))
-    wall_clock = score.rating.rated_at.replace(tzinfo=None)
-    values[DATE_COLUMN] = wall_clock if wall_clock.year >= 1900 else None
-    return list(map(values.get, header))
+class RatingsCells:
+    """One session's Ratings cells in ``header`` order: what
+    ``{**rating_values(rating), **score_values(score)}`` gives (``csvformat`` defines the
+    columns), with the wall-clock ``rated_at`` as ``date`` (``None`` before 1900, which Excel
+    cannot show). Put in place by position, each distinct score rounded once: 100,000 sessions
+    are 2 million cells (``tests/test_xlsx_sheet.py`` checks the two agree)."""
+
+    def __init__(self, layout: Layout, header: Sequence[str]) -> None:
+        self.at = {column: index for index, column in enumerate(header)}
+        self.width = len(header)
+        self.fields = [(self.at[c], c) for c in _RATING_FIELDS if c in self.at]
+        self.scores = [(self.at[key], key) for key in SCORE_COLUMNS if key in self.at]
+        self.item_at = {item: self.at[item] for item in layout.items}
+        self.dimension_at = {d: self.at[dimension_column(d)] for d in layout.dimensions}
+        self.shown: dict[tuple[str, float], float | int | None] = {}
+        self.alerts: dict[tuple[str, ...], str | None] = {}
+
+    def _shown(self, value: float | None, key: str) -> float | int | None:
+        if value is None:
+            return None
+        try:
+            return self.shown[key, value]
+        except KeyError:  # rounding never gives -0.0, so 0.0 and -0.0 may share an entry
+            shown = self.shown[key, value] = score_value(value, key)
+            return shown
+
+    def of(self, score: SessionScore) -> list[object]:
+        rating = score.rating
+        at = self.at
+        row: list[object] = [None] * self.width
+        for index, name in self.fields:
+            row[index] = getattr(rating, name)
+        row[at["rated_at"]] = rating.rated_at.isoformat()
+        wall_clock = rating.rated_at.replace(tzinfo=None)
+        row[at[DATE_COLUMN]] = wall_clock if wall_clock.year >= 1900 else None
+        item_at, dimension_at = self.item_at, self.dimension_at
+        for item, answer in rating.answers.items():
+            if item in item_at:
+                row[item_at[item]] = answer
+        for dimension, value in score.dimensions.items():
+            if dimension in dimension_at:
+                row[dimension_at[dimension]] = self._shown(value, "dimension")
+        for index, key in self.scores:
+            row[index] = self._shown(getattr(score, key), key)
+        if score.alerts:
+            kinds = tuple(a.kind for a in score.alerts)
+            if kinds not in self.alerts:
+                self.alerts[kinds] = alerts_cell(kinds) or None
+            row[at[ALERTS_COLUMN]] = self.alerts[kinds]
+        return row
 
 
 def _ratings_sheet(
@@ -236,8 +289,9 @@ def _ratings_sheet(
     _table(ws, RATINGS_SHEET, header, len(data.sessions), styles, formats)
     text_columns = [col for col, column in enumerate(header) if column in TEXT_COLUMNS]
     total = len(data.sessions)
+    cells = RatingsCells(layout, header)
     for row, score in enumerate(data.sessions, start=1):
-        values = row_values(score, header)
+        values = cells.of(score)
         special: list[tuple[int, str]] = []
         for col in text_columns:
             text = values[col]
