@@ -411,6 +411,28 @@ def test_xlsx_summary_and_chart(tmp_path, data_dir):
     assert wb["Chart"]._charts  # openpyxl sees the chart too
 
 
+def test_xlsx_summary_lists_clients_needing_attention_first(tmp_path, data_dir):
+    good = dict(zip(CHECKIN_ITEMS, (10, 10, 10, 10)))
+    low = dict(zip(CHECKIN_ITEMS, (2, 3, 2, 3)))
+    seed(
+        data_dir,
+        [
+            checkin(client="A-001", answers=good),
+            checkin(client="M-005", answers=good),
+            checkin(client="Z-009", answers=low),
+        ],
+    )
+    out, result = export(tmp_path, name="out.xlsx")
+    assert result.exit_code == 0, result.output
+    summary = load_xlsx(out)["Summary"]
+    assert [r[0].value for r in summary.iter_rows(min_row=2)] == ["Z-009", "A-001", "M-005"]
+    assert summary.tables["Summary"].ref == "A1:I4"
+    header = [c.value for c in summary[1]]
+    first_date = summary.cell(2, header.index("first_date") + 1)
+    assert first_date.is_date and first_date.number_format == "yyyy-mm-dd hh:mm"
+    assert summary.cell(2, header.index("latest_pomp") + 1).number_format == "0.0"
+
+
 def test_xlsx_chart_draws_at_most_30_clients_those_needing_attention_first(tmp_path, data_dir):
     ratings = []
     for i in range(35):

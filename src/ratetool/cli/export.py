@@ -178,7 +178,14 @@ def export(
                 "written with a leading ' (ratetool import removes it).",
                 err=True,
             )
-    payload = render(data, chosen, excel=excel, delimiter=sep)
+    if chosen == "xlsx":  # the slow one: a progress bar at a terminal
+        from ratetool.cli.progress import progress_bar
+        from ratetool.exporters.xlsx import to_xlsx
+
+        with progress_bar(len(data.sessions)) as progress:
+            payload = to_xlsx(data, progress)
+    else:
+        payload = render(data, chosen, excel=excel, delimiter=sep)
     _finish(payload, len(data.sessions), len(data.clients), path, chosen)
 
 

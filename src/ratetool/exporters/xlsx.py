@@ -16,52 +16,34 @@ Three sheets:
   ``MAX_CHART_SERIES`` are drawn: the clients needing attention first; the sheet says so when
   some are left out.
 
-Every text cell is written as text (never as a formula, URL or number; the workbook also turns
-those conversions off), and text that starts like a formula is marked as text the way Excel marks
-a typed leading apostrophe (``quote_prefix``): it shows exactly as typed and stays text even when
-the cell is edited. ``_write`` is the rule for every cell: text, a date (none before 1900, which
-Excel cannot show), a number with its column's places, nothing for a missing value.
+Every cell is written with XlsxWriter's public API. Text is written as text (never as a formula,
+URL or number; the workbook turns those conversions off), and text that starts like a formula is
+marked as text the way Excel marks a typed leading apostrophe (``quote_prefix``): it shows
+exactly as typed and stays text even when the cell is edited. ``_write`` is the rule for every
+cell: text, a date (none before 1900, which Excel cannot show), a number with its column's
+places, nothing for a missing value.
 
-How the workbook is made
-------------------------
+The Ratings rows go through ``write_row``, one call per session, with the number formats set
+per column (``set_column``) and ``default_date_format`` for the ``date`` cells, so the common
+cell needs no format of its own. The rare text that needs one (formula-like, too long, or
+looking like XlsxWriter's rich-text markup ``<r>...</r>``, which it would copy into the file
+unescaped) is written on its own afterwards (``_write_text``).
 
-XlsxWriter builds the workbook: styles, the three sheets, both tables, frozen headers, column
-widths, the Summary and Chart cells and the native chart. Only the Ratings *rows* are written by
-ratetool itself (``ratetool.exporters.xlsx_sheetdata``), because XlsxWriter's way of writing a
-cell (a Python object per cell, kept until ``close()``, then written through several layers of
-calls) took most of the time: 100,000 sessions are 2.1 million Ratings cells, and the export took
-31-35 s and 785-816 MB (median of 3 runs per store, 1,000 clients x 100 sessions; the CSV export
-of the same data takes 1.3 s). So:
+XlsxWriter keeps the cells until ``close()`` (an Excel table cannot be added in its
+``constant_memory`` mode) and writes each sheet to a temporary file before zipping: these are
+health data, so the temporary files go to a private folder (``tempfile.TemporaryDirectory``,
+0700 on POSIX) that is removed afterwards, not to the shared temp folder.
 
-1. XlsxWriter gets the Ratings sheet with its header only, and its table over the header and one
-   row (a table over 100,000 rows alone took XlsxWriter 2.7 s and 420 MB, for a dict entry per
-   cell). The formats the rows use are given their style index before ``close()``.
-2. After ``close()``, ``xlsx_sheetdata.splice`` copies the workbook into a new zip member by
-   member. The Ratings sheet is XlsxWriter's XML with its ``<dimension>`` widened and the rows
-   streamed in after the header; the Ratings table gets its real range; the rest is copied as is.
-3. The rows come ``BATCH`` sessions at a time: ``_RatingsColumns`` reads each column for all of
-   them with C-level ``map``s (each distinct score rounded once, by ``score_value``), and
-   ``SheetRows`` turns them into the cells XlsxWriter would write, as inline strings (each
-   distinct value's cell made once per column). A second thread compresses while the next batch
-   is made.
-
-The cells are those ``_write`` gives; ``tests/test_xlsx_sheet.py`` compares the workbook with
-the one XlsxWriter writes cell by cell, and the cell XML with XlsxWriter's byte for byte. Measured
-the same way after the change: 6.3 s median (5.8-6.6) and 241-248 MB for the TOML store, 6.4 s
-(5.3-6.6) and 187-205 MB for the CSV store: about 3 s of it reading and scoring, 0.5 s XlsxWriter,
-3 s the Ratings rows and the zip. The file is about 10% larger (11.3 MB instead of 10.4 MB): text
-is stored in each cell rather than once in the shared strings.
-
-More ratings than a sheet has rows (1,048,575) are refused with a message (XlsxWriter dropped the
-rows past the last one without a word), as is a Ratings sheet over 2 GB.
+More ratings than a sheet has rows (1,048,575) are refused with a message (XlsxWriter drops
+the rows past the last one with only a warning).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from operator import attrgetter, methodcaller
 from typing import Any
 
 from ratetool.csvformat import (
@@ -69,24 +51,17 @@ from ratetool.csvformat import (
     ALERTS_COLUMN,
     COMMENT_COLUMN,
     DATE_COLUMN,
+    FORMULA_TRIGGERS,
     SCORE_COLUMNS,
+    TEXT_COLUMNS,
     Layout,
     alerts_cell,
     dimension_column,
     is_formula_like,
-    rating_values,
     score_value,
-    score_values,
 )
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
-from ratetool.exporters.xlsx_sheetdata import (
-    CACHE,
-    MAX_ROWS,
-    CellStyles,
-    SheetRows,
-    splice,
-)
 from ratetool.scoring import ClientScores, SessionScore, attention_order
 
 INSTALL_HINT = (
@@ -103,8 +78,19 @@ CHART_SHEET = "Chart"
 MAX_CHART_SERIES = 30
 #: First row (0-based) of the numbers below the chart.
 CHART_DATA_ROW = 28
-#: Ratings rows made (and handed to the zip) at a time.
-BATCH = 2_000
+#: Rows of a worksheet, header included (Excel's limit).
+MAX_ROWS = 1_048_576
+#: Characters of a cell, in UTF-16 units (Excel's limit).
+MAX_TEXT = 32_767
+#: The ``date`` cells' number format.
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+#: Ratings rows written between two progress reports.
+PROGRESS_EVERY = 1_000
+
+#: ``progress(stage, done, total)``: what the export is doing, and how far it is.
+Progress = Callable[[str, int, int], None]
+WRITING = "Writing the ratings"
+SAVING = "Saving the workbook"
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "client",
@@ -128,12 +114,27 @@ _WIDTHS = {
     "latest_date": 17,
 }
 
+#: Ratings columns that hold the rating's attribute of the same name (``rating_values``).
+_RATING_FIELDS = (
+    "id",
+    "client",
+    "session",
+    "instrument",
+    "instrument_version",
+    "practitioner",
+    COMMENT_COLUMN,
+)
+#: First characters of a Ratings text that `_write_text` writes on its own (formula, `<r>`).
+_SPECIAL_START = frozenset({*(trigger[0] for trigger in FORMULA_TRIGGERS), "<"})
+
 
 class _Styles:
     def __init__(self, workbook: Any) -> None:
         self.workbook = workbook
         self.text_as_typed = workbook.add_format({"quote_prefix": True})
-        self.date = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        #: The header cells' own (General) format, so a column's number format is not theirs.
+        self.header = workbook.add_format()
+        self.date = workbook.add_format({"num_format": DATE_FORMAT})
         self._numbers: dict[int, Any] = {}
 
     def number(self, places: int) -> Any:
@@ -143,11 +144,35 @@ class _Styles:
         return self._numbers[places]
 
 
+def _fit(text: str) -> str:
+    """``text`` cut to the ``MAX_TEXT`` UTF-16 units a cell holds."""
+    if len(text) <= MAX_TEXT // 2:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > MAX_TEXT:
+            return text[:index]
+    return text
+
+
+def _write_text(ws: Any, row: int, col: int, text: str, styles: _Styles) -> None:
+    text = _fit(text)
+    fmt = styles.text_as_typed if is_formula_like(text) else None
+    if text.startswith("<r>") and text.endswith("</r>"):
+        # XlsxWriter copies such a string into the file as rich-text XML; written as a rich
+        # string of three plain runs ("<", "r", ">...") it is escaped like any text and reads
+        # back the same.
+        ws.write_rich_string(row, col, text[:1], text[1:2], text[2:], *([fmt] if fmt else []))
+    else:
+        ws.write_string(row, col, text, fmt)
+
+
 def _write(ws: Any, row: int, col: int, value: object, places: int, styles: _Styles) -> None:
     if value is None:
         return
     if isinstance(value, str):
-        ws.write_string(row, col, value, styles.text_as_typed if is_formula_like(value) else None)
+        _write_text(ws, row, col, value, styles)
     elif isinstance(value, datetime):
         if value.year >= 1900:  # Excel has no dates before 1900
             ws.write_datetime(row, col, value, styles.date)
@@ -163,11 +188,15 @@ def _table(
     header: Sequence[str],
     n_rows: int,
     styles: _Styles,
+    formats: Sequence[Any] | None = None,
 ) -> None:
     """An Excel table over the header and ``n_rows`` rows (at least one), header frozen, columns
-    sized."""
+    sized (with ``formats``, each column's format for cells written without one)."""
     columns = [
-        {"header": h, **({"header_format": styles.text_as_typed} if is_formula_like(h) else {})}
+        {
+            "header": h,
+            "header_format": styles.text_as_typed if is_formula_like(h) else styles.header,
+        }
         for h in header
     ]
     status = ws.add_table(
@@ -181,7 +210,8 @@ def _table(
         raise RuntimeError(f"XlsxWriter refused the {name} table ({status})")
     ws.freeze_panes(1, 0)
     for col, h in enumerate(header):
-        ws.set_column(col, col, _WIDTHS.get(h, max(len(h) + 4, 9)))
+        fmt = formats[col] if formats is not None else None
+        ws.set_column(col, col, _WIDTHS.get(h, max(len(h) + 4, 9)), fmt)
 
 
 def ratings_header(layout: Layout) -> tuple[str, ...]:
@@ -191,141 +221,94 @@ def ratings_header(layout: Layout) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def _ratings_sheet(workbook: Any, data: ExportData, styles: _Styles) -> _RatingsPlan:
-    """The Ratings sheet as XlsxWriter makes it: header, table, frozen pane, column widths. The
-    table covers the header and one row for now; ``_ratings_rows`` writes the rows and
-    ``splice`` widens the table to them."""
+class RatingsCells:
+    """One session's Ratings cells in ``header`` order: what
+    ``{**rating_values(rating), **score_values(score)}`` gives (``csvformat`` defines the
+    columns), with the wall-clock ``rated_at`` as ``date`` (``None`` before 1900, which Excel
+    cannot show). Put in place by position, each distinct score rounded once: 100,000 sessions
+    are 2 million cells (``tests/test_xlsx_sheet.py`` checks the two agree)."""
+
+    def __init__(self, layout: Layout, header: Sequence[str]) -> None:
+        self.at = {column: index for index, column in enumerate(header)}
+        self.width = len(header)
+        self.fields = [(self.at[c], c) for c in _RATING_FIELDS if c in self.at]
+        self.scores = [(self.at[key], key) for key in SCORE_COLUMNS if key in self.at]
+        self.item_at = {item: self.at[item] for item in layout.items}
+        self.dimension_at = {d: self.at[dimension_column(d)] for d in layout.dimensions}
+        self.shown: dict[tuple[str, float], float | int | None] = {}
+        self.alerts: dict[tuple[str, ...], str | None] = {}
+
+    def _shown(self, value: float | None, key: str) -> float | int | None:
+        if value is None:
+            return None
+        try:
+            return self.shown[key, value]
+        except KeyError:  # rounding never gives -0.0, so 0.0 and -0.0 may share an entry
+            shown = self.shown[key, value] = score_value(value, key)
+            return shown
+
+    def of(self, score: SessionScore) -> list[object]:
+        rating = score.rating
+        at = self.at
+        row: list[object] = [None] * self.width
+        for index, name in self.fields:
+            row[index] = getattr(rating, name)
+        row[at["rated_at"]] = rating.rated_at.isoformat()
+        wall_clock = rating.rated_at.replace(tzinfo=None)
+        row[at[DATE_COLUMN]] = wall_clock if wall_clock.year >= 1900 else None
+        item_at, dimension_at = self.item_at, self.dimension_at
+        for item, answer in rating.answers.items():
+            if item in item_at:
+                row[item_at[item]] = answer
+        for dimension, value in score.dimensions.items():
+            if dimension in dimension_at:
+                row[dimension_at[dimension]] = self._shown(value, "dimension")
+        for index, key in self.scores:
+            row[index] = self._shown(getattr(score, key), key)
+        if score.alerts:
+            kinds = tuple(a.kind for a in score.alerts)
+            if kinds not in self.alerts:
+                self.alerts[kinds] = alerts_cell(kinds) or None
+            row[at[ALERTS_COLUMN]] = self.alerts[kinds]
+        return row
+
+
+def _ratings_sheet(
+    workbook: Any, data: ExportData, styles: _Styles, progress: Progress | None
+) -> None:
+    """The Ratings table: one ``write_row`` per session, the number formats per column."""
     ws = workbook.add_worksheet(RATINGS_SHEET)
     layout = data.layout
     header = ratings_header(layout)
-    _table(ws, RATINGS_SHEET, header, 1, styles)
-    places = [0 if column == DATE_COLUMN else layout.places(column) for column in header]
-    number_formats = [styles.number(p) for p in places]
-    for fmt in (styles.text_as_typed, styles.date, *number_formats):
-        CellStyles.reserve(fmt)
-    return _RatingsPlan(header, number_formats)
-
-
-class _RatingsPlan:
-    """The Ratings sheet's columns and the number format of each."""
-
-    def __init__(self, header: tuple[str, ...], number_formats: list[Any]) -> None:
-        self.header = header
-        self.number_formats = number_formats
-
-
-class _Shown(dict):  # type: ignore[type-arg]
-    """score -> ``score_value(score, key)``, worked out once per distinct score (scores come from
-    whole-number answers, so the same few recur on thousands of rows). Zero is not kept: ``0.0``
-    and ``-0.0`` are one key."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__()
-        self.key = key
-
-    def __missing__(self, value: float | None) -> float | int | None:
-        shown = score_value(value, self.key)
-        if value != 0:
-            if len(self) >= CACHE:
-                self.clear()
-            self[value] = shown
-        return shown
-
-
-class _AlertsCell(dict):  # type: ignore[type-arg]
-    """A session's alerts -> its ``alerts`` cell (``None`` for none), worked out once each."""
-
-    def __missing__(self, alerts: tuple[Any, ...]) -> str | None:
-        cell = alerts_cell(a.kind for a in alerts) or None
-        if len(self) >= CACHE:
-            self.clear()
-        self[alerts] = cell
-        return cell
-
-
-_RATING = attrgetter("rating")
-_RATED_AT = attrgetter("rated_at")
-_ANSWERS = attrgetter("answers")
-_DIMENSIONS = attrgetter("dimensions")
-_ALERTS = attrgetter("alerts")
-_WALL_CLOCK = methodcaller("replace", tzinfo=None)
-#: Columns that hold the rating's attribute of the same name (``rating_values``).
-_RATING_ATTRIBUTES = frozenset(
-    {"id", "client", "session", "instrument", "instrument_version", "practitioner", COMMENT_COLUMN}
-)
-
-_Getter = Callable[[list[Any], Sequence[SessionScore]], Iterable[object]]
-
-
-class _RatingsColumns:
-    """The Ratings sheet's values, column by column for a run of sessions.
-
-    Row by row they are ``{**rating_values(rating), **score_values(score)}`` with the
-    wall-clock ``rated_at`` as ``date`` (``csvformat`` defines the columns; ``_row_values``
-    does exactly that, and ``tests/test_xlsx_sheet.py`` checks the two agree). Here each known
-    column is read with C-level ``map``s over the sessions, each distinct score rounded once;
-    a column this does not know is read from ``_row_values``.
-    """
-
-    def __init__(self, layout: Layout, header: Sequence[str]) -> None:
-        self.dimension = _Shown("dimension")
-        self.scores = {key: _Shown(key) for key in SCORE_COLUMNS}
-        self.alerts = _AlertsCell()
-        dimensions = {dimension_column(d): d for d in layout.dimensions}
-        #: Columns read row by row through ``_row_values`` (none for ratetool's own layout).
-        self.slow: list[str] = []
-        self.getters = [self._getter(column, layout.items, dimensions) for column in header]
-
-    def _getter(self, column: str, items: Sequence[str], dimensions: dict[str, str]) -> _Getter:
-        if column in _RATING_ATTRIBUTES:
-            attribute = attrgetter(column)
-            return lambda ratings, sessions: map(attribute, ratings)
-        if column == "rated_at":
-            return lambda ratings, sessions: map(datetime.isoformat, map(_RATED_AT, ratings))
-        if column == DATE_COLUMN:
-            return lambda ratings, sessions: map(_WALL_CLOCK, map(_RATED_AT, ratings))
-        if column in items:
-            answer = methodcaller("get", column)
-            return lambda ratings, sessions: map(answer, map(_ANSWERS, ratings))
-        if column in dimensions:
-            score = methodcaller("get", dimensions[column])
-            shown = self.dimension.__getitem__
-            return lambda ratings, sessions: map(shown, map(score, map(_DIMENSIONS, sessions)))
-        if column in self.scores:
-            value = attrgetter(column)
-            shown = self.scores[column].__getitem__
-            return lambda ratings, sessions: map(shown, map(value, sessions))
-        if column == ALERTS_COLUMN:
-            cell = self.alerts.__getitem__
-            return lambda ratings, sessions: map(cell, map(_ALERTS, sessions))
-        self.slow.append(column)
-        return lambda ratings, sessions: (_row_values(s).get(column) for s in sessions)
-
-    def of(self, sessions: Sequence[SessionScore]) -> list[list[object]]:
-        ratings = list(map(_RATING, sessions))
-        return [list(get(ratings, sessions)) for get in self.getters]
-
-
-def _row_values(score: SessionScore) -> dict[str, object]:
-    """One session's Ratings values by column, as ``csvformat`` defines them."""
-    values: dict[str, object] = {**rating_values(score.rating), **score_values(score)}
-    values[DATE_COLUMN] = score.rating.rated_at.replace(tzinfo=None)
-    return values
-
-
-def _ratings_rows(data: ExportData, plan: _RatingsPlan, styles: _Styles) -> Iterator[str]:
-    """The ``<row>`` elements of every session from row 2 on, ``BATCH`` rows at a time, with the
-    cells ``_write`` gives the values (``xlsx_sheetdata.SheetRows``)."""
-    rows = SheetRows(
-        [CellStyles.of(fmt) for fmt in plan.number_formats],
-        date_style=CellStyles.of(styles.date),
-        marked=is_formula_like,
-        marked_style=CellStyles.of(styles.text_as_typed),
-    )
-    columns = _RatingsColumns(data.layout, plan.header)
-    sessions = data.sessions
-    for start in range(0, len(sessions), BATCH):
-        yield rows.rows(start + 2, columns.of(sessions[start : start + BATCH]))
+    formats = [
+        None
+        if column in TEXT_COLUMNS or column == DATE_COLUMN
+        else styles.number(layout.places(column))
+        for column in header
+    ]
+    _table(ws, RATINGS_SHEET, header, len(data.sessions), styles, formats)
+    text_columns = [col for col, column in enumerate(header) if column in TEXT_COLUMNS]
+    total = len(data.sessions)
+    cells = RatingsCells(layout, header)
+    for row, score in enumerate(data.sessions, start=1):
+        values = cells.of(score)
+        special: list[tuple[int, str]] = []
+        for col in text_columns:
+            text = values[col]
+            if (
+                isinstance(text, str)
+                and text
+                and (text[0] in _SPECIAL_START or len(text) > MAX_TEXT // 2)
+            ):
+                special.append((col, text))
+                values[col] = None
+        ws.write_row(row, 0, values)
+        for col, text in special:
+            _write_text(ws, row, col, text, styles)
+        if progress is not None and row % PROGRESS_EVERY == 0:
+            progress(WRITING, row, total)
+    if progress is not None:
+        progress(WRITING, total, total)
 
 
 def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
@@ -445,11 +428,14 @@ def _chart_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
     ws.insert_chart(0, 0, chart)
 
 
-def to_xlsx(data: ExportData) -> bytes:
-    """The workbook as bytes. Raises ``ExportError`` with the install command without XlsxWriter."""
+def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
+    """The workbook as bytes. Raises ``ExportError`` with the install command without XlsxWriter.
+
+    ``progress(stage, done, total)``, if given, hears how far the export is: every
+    ``PROGRESS_EVERY`` Ratings rows (``WRITING``), then ``SAVING`` 0 of 1 and 1 of 1 around the
+    time XlsxWriter writes and zips the sheets."""
     try:
         import xlsxwriter
-        from xlsxwriter.utility import xl_range
     except ImportError:
         raise ExportError(INSTALL_HINT) from None
     if len(data.sessions) >= MAX_ROWS:
@@ -459,28 +445,24 @@ def to_xlsx(data: ExportData) -> bytes:
             "(--client, --since, --until). Nothing was written."
         )
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    styles = _Styles(workbook)
-    plan = _ratings_sheet(workbook, data, styles)
-    _summary_sheet(workbook, data, styles)
-    _chart_sheet(workbook, data, styles)
-    workbook.close()
-    last_col = len(plan.header) - 1
-    n_rows = len(data.sessions)
-    return splice(
-        buffer.getvalue(),
-        RATINGS_SHEET,
-        _ratings_rows(data, plan, styles),
-        header_rows=1,
-        last_row=n_rows,
-        last_col=last_col,
-        table_range=(xl_range(0, 0, 1, last_col), xl_range(0, 0, max(n_rows, 1), last_col)),
-    )
+    with tempfile.TemporaryDirectory(prefix="ratetool-xlsx-") as private:
+        workbook = xlsxwriter.Workbook(
+            buffer,
+            {
+                "tmpdir": private,
+                "default_date_format": DATE_FORMAT,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
+        styles = _Styles(workbook)
+        _ratings_sheet(workbook, data, styles, progress)
+        _summary_sheet(workbook, data, styles)
+        _chart_sheet(workbook, data, styles)
+        if progress is not None:
+            progress(SAVING, 0, 1)
+        workbook.close()
+        if progress is not None:
+            progress(SAVING, 1, 1)
+    return buffer.getvalue()
