@@ -860,3 +860,34 @@ def test_check_reports_two_ratings_with_one_session_number(store_kind: str, data
     problems = store.check()
     assert [p.kind for p in problems] == ["duplicate-session"]
     assert "two ratings numbered session 3" in problems[0].message
+
+
+def test_a_toml_append_reuses_the_parse_of_the_same_bytes_only(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rate` reads the client's file before the first question and again under the lock: the
+    same bytes are parsed once; bytes changed in between (another window saved) are parsed
+    again, so the new session number follows the other window's."""
+    from ratetool.store import toml_store
+
+    store = open_store(data_dir, "toml")
+    store.add([make_rating(CLIENT, n) for n in range(3)])
+    parses: list[int] = []
+    real = toml_store.parse_client_bytes
+
+    def counting(path: Path, data: bytes, client: str) -> toml_store.ParsedFile:
+        parses.append(len(data))
+        return real(path, data, client)
+
+    monkeypatch.setattr(toml_store, "parse_client_bytes", counting)
+    store = open_store(data_dir, "toml")
+    before = store.read_client(CLIENT)
+    before.ratings.clear()  # what a caller does with its copy never reaches the next read
+    store.add([make_rating(CLIENT, 3)])
+    assert len(parses) == 1
+    assert [r.session for r in store.read_client(CLIENT).ratings] == [1, 2, 3, 4]
+    assert len(parses) == 2  # the file grew: parsed anew
+
+    open_store(data_dir, "toml").add([make_rating(CLIENT, 4)])  # another window saves
+    store.add([make_rating(CLIENT, 5)])
+    assert [r.session for r in store.read_client(CLIENT).ratings] == [1, 2, 3, 4, 5, 6]
