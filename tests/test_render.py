@@ -17,6 +17,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ratetool.cli import app
@@ -288,3 +290,21 @@ def test_the_review_wraps_long_questions_between_words_at_its_width() -> None:
         "problem to fix.",
     ]
     assert lines[-2] == "  Comment: (none)"
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_a_cell_is_measured_as_rich_measures_it(text: str) -> None:
+    """Fitting a table reads each cell's narrowest and widest from its text: the same numbers
+    rich's own measurement gives, for plain strings and Text alike."""
+    from rich.console import Console
+    from rich.measure import Measurement
+    from rich.text import Text
+
+    from ratetool.render.tables import _measure
+
+    con = Console(file=io.StringIO(), width=80, markup=False, highlight=False, emoji=False)
+    options = con.options.update_width(1_000_000)
+    for cell in (text, Text(text)):
+        size = Measurement.get(con, options, cell)
+        assert _measure(con, options, cell) == (size.minimum, size.maximum)

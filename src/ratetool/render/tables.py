@@ -95,6 +95,20 @@ def print_table(*args: Any, **kwargs: Any) -> None:
     console().print(table(*args, **kwargs))
 
 
+def _measure(con: Console, options: Any, cell: Any) -> tuple[int, int]:
+    """(narrowest, widest) of a cell as rich measures it: for text, the longest word and the
+    longest line, worked out from the text itself as rich's ``Text`` does (several times
+    quicker than building each cell's renderable to ask it); anything else through
+    ``Measurement.get``."""
+    if isinstance(cell, Text | str):
+        text = (cell if isinstance(cell, Text) else Text(cell)).plain  # control codes stripped
+        widest = max((cell_len(line) for line in text.splitlines()), default=0)
+        words = text.split()
+        return (max(cell_len(word) for word in words) if words else widest), widest
+    size = Measurement.get(con, options, cell)
+    return size.minimum, size.maximum
+
+
 def _sizes(con: Console, t: Table) -> tuple[int, int]:
     """The width of ``t``'s columns without the spaces between them: with every cell on one
     line, and at the narrowest (words kept whole where a column may wrap; as wide as its widest
@@ -103,31 +117,11 @@ def _sizes(con: Console, t: Table) -> tuple[int, int]:
     natural = narrowest = 0
     for column in t.columns:
         cells = [column.header, *column.cells] if t.show_header else list(column.cells)
-        sizes = [Measurement.get(con, options, cell) for cell in cells] or [Measurement(0, 0)]
-        widest = max(size.maximum for size in sizes)
+        sizes = [_measure(con, options, cell) for cell in cells] or [(0, 0)]
+        widest = max(size[1] for size in sizes)
         natural += widest
-        narrowest += widest if column.no_wrap else max(size.minimum for size in sizes)
+        narrowest += widest if column.no_wrap else max(size[0] for size in sizes)
     return natural, narrowest
-
-
-def _natural_width(con: Console, t: Table) -> int:
-    """The width of ``t``'s columns with every cell on one line, without the spaces between
-    them: what ``_sizes`` gives first, found from the cells' text alone (much cheaper than
-    measuring each cell as a renderable, which rich does again when it prints)."""
-    options = con.options.update_width(1_000_000)
-    total = 0
-    for column in t.columns:
-        cells = [column.header, *column.cells] if t.show_header else list(column.cells)
-        widest = 0
-        for cell in cells:
-            if isinstance(cell, Text | str):
-                text = cell.plain if isinstance(cell, Text) else cell
-                size = max((cell_len(line) for line in text.splitlines()), default=0)
-            else:
-                size = Measurement.get(con, options, cell).maximum
-            widest = max(widest, size)
-        total += widest
-    return total
 
 
 def print_fitted(con: Console, *tables: Table) -> None:
@@ -137,14 +131,8 @@ def print_fitted(con: Console, *tables: Table) -> None:
     fit, it is drawn at its natural width and the terminal folds its lines."""
     natural = 0
     for t in tables:
-        gaps = len(t.columns) - 1
-        natural = _natural_width(con, t)
-        for gap in (2, 1):  # the common case: it fits on one line a row, nothing to measure
-            if natural + gap * gaps <= con.width:
-                t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
-                con.print(t)
-                return
         natural, narrowest = _sizes(con, t)
+        gaps = len(t.columns) - 1
         for width, gap in ((natural, 2), (natural, 1), (narrowest, 2), (narrowest, 1)):
             if width + gap * gaps <= con.width:
                 t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
