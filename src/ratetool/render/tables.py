@@ -109,33 +109,41 @@ def _measure(con: Console, options: Any, cell: Any) -> tuple[int, int]:
     return size.minimum, size.maximum
 
 
-def _sizes(con: Console, t: Table) -> tuple[int, int]:
-    """The width of ``t``'s columns without the spaces between them: with every cell on one
-    line, and at the narrowest (words kept whole where a column may wrap; as wide as its widest
-    cell where it may not, as rich never narrows such a column)."""
+def _sizes(con: Console, t: Table) -> tuple[list[int], int]:
+    """The width of each of ``t``'s columns with every cell on one line, and the width of all
+    of them at the narrowest (words kept whole where a column may wrap; as wide as its widest
+    cell where it may not, as rich never narrows such a column), without the spaces between."""
     options = con.options.update_width(1_000_000)
-    natural = narrowest = 0
+    widths: list[int] = []
+    narrowest = 0
     for column in t.columns:
         cells = [column.header, *column.cells] if t.show_header else list(column.cells)
         sizes = [_measure(con, options, cell) for cell in cells] or [(0, 0)]
         widest = max(size[1] for size in sizes)
-        natural += widest
+        widths.append(widest)
         narrowest += widest if column.no_wrap else max(size[0] for size in sizes)
-    return natural, narrowest
+    return widths, narrowest
 
 
 def print_fitted(con: Console, *tables: Table) -> None:
     """Print the first of ``tables`` (each a more compact version of the one before) that fits
     the width: with two spaces between columns, else one; first with every cell on one line,
     then with words wrapped. Numbers are never cut short: where even the last table does not
-    fit, it is drawn at its natural width and the terminal folds its lines."""
+    fit, it is drawn at its natural width and the terminal folds its lines.
+
+    Where every cell fits on one line, each column is given the width just measured
+    (``Column.width``), so rich lays the table out without measuring every cell again."""
     natural = 0
     for t in tables:
-        natural, narrowest = _sizes(con, t)
+        widths, narrowest = _sizes(con, t)
+        natural = sum(widths)
         gaps = len(t.columns) - 1
         for width, gap in ((natural, 2), (natural, 1), (narrowest, 2), (narrowest, 1)):
             if width + gap * gaps <= con.width:
                 t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
+                if width == natural:
+                    for column, column_width in zip(t.columns, widths):
+                        column.width = column_width
                 con.print(t)
                 return
     last = tables[-1]
