@@ -280,7 +280,7 @@ def client_json(
     """``summary CLIENT --json``; the table is drawn from the same dict.
 
     ``items`` adds each session's ``answers``, ``item_scores`` and ``skipped``; ``comments`` adds
-    its ``comment``. See docs (README, "summary --json") for the schema.
+    its ``comment``. docs/summary.md gives the schema.
     """
     scores = report.scores
     changes = scores.reliable_change
