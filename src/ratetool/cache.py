@@ -23,7 +23,9 @@ instrument definition is missing, so their warnings show every time. The cache i
 never the only copy of anything, deleting it loses nothing, writing it is atomic and a cache that
 cannot be written (a read-only folder) changes nothing but speed. ``verify`` (run by ``ratetool
 check``) works every fresh entry out again from the files and drops any that differ.
-``RATETOOL_NO_CACHE=1`` bypasses it: nothing is read or written.
+``RATETOOL_NO_CACHE=1`` bypasses it: nothing is read or written. Nor is anything read or written
+when the cache folder or file is a symbolic link (``check`` names the link): the cache never
+sends a byte outside the data folder.
 
 Parts are worked out by the modules that own them (``ratetool.caseload`` for the caseload rows);
 this module only keeps them. It imports nothing heavy, so a run answered from the cache does not
@@ -132,9 +134,18 @@ def _checksum(body: bytes) -> str:
     return f"{zlib.crc32(body):08x}"
 
 
-def _read(path: Path) -> tuple[str, dict[str, dict[str, Any]]] | None:
-    """(settings key, clients) from the cache file; ``None`` if it is missing or not one this
-    ratetool wrote, intact."""
+def _linked(path: Path, data_dir: Path) -> Path | None:
+    """The symbolic link on the way from the data folder to the cache file, if any."""
+    from ratetool.fsutil import first_link
+
+    return first_link(path, data_dir)
+
+
+def _read(path: Path, data_dir: Path) -> tuple[str, dict[str, dict[str, Any]]] | None:
+    """(settings key, clients) from the cache file; ``None`` if it is missing, reached through a
+    link, or not one this ratetool wrote, intact."""
+    if _linked(path, data_dir) is not None:
+        return None
     try:
         raw = path.read_bytes()
     except OSError:
@@ -167,16 +178,18 @@ def _read(path: Path) -> tuple[str, dict[str, dict[str, Any]]] | None:
     return data["settings"], good
 
 
-def _write(path: Path, settings: str, clients: Mapping[str, Any]) -> None:
-    """Replace the cache file atomically; a cache that cannot be written is no failure."""
+def _write(path: Path, data_dir: Path, settings: str, clients: Mapping[str, Any]) -> None:
+    """Replace the cache file atomically; a cache that cannot be written (or only through a
+    link) is no failure."""
+    from ratetool.errors import StoreError
     from ratetool.fsutil import atomic_write
 
     body = _dump(clients)
     head = {"format": FORMAT, "version": VERSION, "settings": settings, "crc32": _checksum(body)}
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
-        atomic_write(path, text[:-1] + _CLIENTS + body + b"}")
-    except OSError:
+        atomic_write(path, text[:-1] + _CLIENTS + body + b"}", inside=data_dir)
+    except (OSError, StoreError):
         pass  # a read-only data folder, a full disk: the cache is only a speed-up
 
 
@@ -189,10 +202,11 @@ class ClientCache:
     """
 
     def __init__(self, store: Store, settings: Settings, fingerprints: Mapping[str, str]) -> None:
+        self.data_dir = store.data_dir
         self.path = path_for(store.data_dir)
         self.settings_key = settings.key()
         self.fingerprints = dict(fingerprints)
-        found = _read(self.path)
+        found = _read(self.path, self.data_dir)
         kept = found[1] if found is not None and found[0] == self.settings_key else {}
         self.clients = {
             code: item for code, item in kept.items() if self.fingerprints.get(code) == item["fp"]
@@ -217,7 +231,7 @@ class ClientCache:
 
     def save(self) -> None:
         if self.changed:
-            _write(self.path, self.settings_key, self.clients)
+            _write(self.path, self.data_dir, self.settings_key, self.clients)
             self.changed = False
 
 
@@ -244,12 +258,16 @@ def verify(store: Store, settings: Settings) -> list[Problem]:
     """For ``ratetool check``: every fresh part is worked out again from the files; one that
     differs (or a cache file that cannot be read) is reported and dropped, and the next command
     rebuilds it. Stale entries are dropped quietly: they would never be used."""
+    from ratetool.fsutil import link_message
     from ratetool.store import Problem
 
     path = path_for(store.data_dir)
+    link = _linked(path, store.data_dir)
+    if link is not None:
+        return [Problem(link, link_message(link, "The cache is not used"), kind="link")]
     if not path.exists():
         return []
-    found = _read(path)
+    found = _read(path, store.data_dir)
     if found is None:
         problems = [Problem(path, f"the cache cannot be read; {REBUILT}", kind="cache")]
         try:

@@ -12,6 +12,11 @@ flushed and fsynced before it returns; new files are 0600 and new folders 0700 o
 that does not fully parse is never written to; a torn last record (the machine died mid-append)
 is detected, the intact records still read, and appending is refused until ``repair`` moves the
 torn bytes to ``<file>.corrupt-<timestamp>`` beside it. Bytes are never deleted.
+
+The data folder is a boundary: it is resolved once (it may itself be a link, say to a synced
+folder), and nothing is read, written, repaired, moved, locked or cached through a symbolic link
+inside it. A linked client file, ``ratings.csv``, ``clients`` folder or cache folder is a problem
+of kind "link" naming the link; a linked lock file refuses the write (``ratetool.fsutil``).
 """
 
 from __future__ import annotations
@@ -47,7 +52,9 @@ class Problem(NamedTuple):
     line: int | None = None
     #: "torn" (an incomplete last record, fixed by ``check --repair``), "damaged" (fix by hand),
     #: "too-new" (written by a newer ratetool), "duplicate-id", "duplicate-session", "cache"
-    #: (derived data that did not match its file: dropped and rebuilt, nothing to fix by hand).
+    #: (derived data that did not match its file: dropped and rebuilt, nothing to fix by hand),
+    #: "link" (a symbolic link where a file or folder should be: never followed), "empty" (a
+    #: client file holding nothing: harmless, may be deleted; appending to it writes a whole file).
     kind: str = "damaged"
 
     @property
@@ -83,7 +90,8 @@ class Store(ABC):
     kind: str = ""
 
     def __init__(self, data_dir: Path, resolve: Resolver | None = None) -> None:
-        self.data_dir = data_dir
+        #: Resolved once: the data folder may be a link; everything below it must not be.
+        self.data_dir = data_dir.resolve()
         self.resolve = resolve
 
     # -- reading -------------------------------------------------------------------------------
@@ -169,10 +177,13 @@ class Store(ABC):
         """The data-folder lock, held around every write (``with store.lock(): ...``)."""
         from filelock import FileLock, Timeout
 
-        from ratetool.fsutil import ensure_private_dir
+        from ratetool.fsutil import ensure_private_dir, refuse_links
 
         ensure_private_dir(self.data_dir)
-        lock = FileLock(self.data_dir / LOCK_NAME, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
+        path = self.data_dir / LOCK_NAME
+        # filelock opens (and truncates) the lock file following links: refuse a link first.
+        refuse_links(path, self.data_dir)
+        lock = FileLock(path, timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
         try:
             lock.acquire()
         except Timeout:
@@ -250,27 +261,30 @@ def corrupt_name(path: Path, when: datetime | None = None) -> Path:
     stamp = (when or datetime.now()).strftime("%Y%m%dT%H%M%S")
     candidate = path.with_name(f"{path.name}.corrupt-{stamp}")
     n = 2
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a link pointing nowhere is taken too
         candidate = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
         n += 1
     return candidate
 
 
-def move_tail_aside(path: Path, offset: int) -> Path:
+def move_tail_aside(path: Path, offset: int, inside: Path) -> Path:
     """Copy bytes from ``offset`` to the end into a new corrupt file (fsynced), then cut them off.
 
     The copy is durable before the original is shortened, so a crash between the two steps leaves
-    the bytes in both places, never in neither.
+    the bytes in both places, never in neither. Neither file is opened through a symbolic link,
+    nor through a linked folder below ``inside`` (the data folder): ``StoreError`` instead.
     """
-    from ratetool.fsutil import append_durably
+    from ratetool.fsutil import NOFOLLOW, append_durably, refuse_links
 
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        tail = fh.read()
-    target = corrupt_name(path)
-    append_durably(target, tail)
-    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    refuse_links(path, inside)
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0) | NOFOLLOW)
     try:
+        os.lseek(fd, offset, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        target = corrupt_name(path)
+        append_durably(target, b"".join(chunks), inside)
         os.ftruncate(fd, offset)
         os.fsync(fd)
     finally:
@@ -279,12 +293,16 @@ def move_tail_aside(path: Path, offset: int) -> Path:
 
 
 def refuse_if_problems(problems: Iterable[Problem]) -> None:
-    """Raise ``DamagedFileError`` describing the problems that make a file unsafe to append to."""
-    found = list(problems)
+    """Raise ``DamagedFileError`` describing the problems that make a file unsafe to append to.
+
+    An empty file is no such problem: appending to it writes a whole file."""
+    found = [p for p in problems if p.kind != "empty"]
     if not found:
         return
     lines = [str(p) for p in found]
-    if any(p.repairable for p in found):
+    if all(p.kind == "link" for p in found):
+        advice = "Nothing was written."
+    elif any(p.repairable for p in found):
         advice = (
             "Nothing was written. Run `ratetool check --repair` to move the incomplete part to a "
             ".corrupt file beside it (no bytes are deleted), then try again."

@@ -103,8 +103,20 @@ class CsvStore(Store):
                 self._held -= 1
 
     # -- reading -------------------------------------------------------------------------------
+    def _link_problem(self) -> Problem | None:
+        """``ratings.csv`` as a symbolic link: never followed, a problem of the file."""
+        from ratetool.fsutil import first_link, link_message
+
+        link = first_link(self.path, self.data_dir)
+        if link is None:
+            return None
+        return Problem(self.path, link_message(link, "It was not read"), kind="link")
+
     def parse(self, *, spans: bool = False) -> ParsedCsv:
         """The whole file, parsed (the index is not used)."""
+        link = self._link_problem()
+        if link is not None:
+            return ParsedCsv(self.path, problems=[link])
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
@@ -115,7 +127,12 @@ class CsvStore(Store):
 
     def _load_index(self, client: str | None = None) -> Index | None:
         """The index file, parsed (once per process while the file stays the same). With
-        ``client``, only that client's line, unless the whole index is parsed already."""
+        ``client``, only that client's line, unless the whole index is parsed already. Never
+        read through a link (then there is no index)."""
+        from ratetool.fsutil import first_link
+
+        if first_link(self.index_path, self.data_dir) is not None:
+            return None
         try:
             with open(self.index_path, "rb") as fh:
                 info = os.fstat(fh.fileno())
@@ -135,9 +152,11 @@ class CsvStore(Store):
         from ratetool.fsutil import ensure_private_dir, open_private
 
         try:
-            folder = ensure_private_dir(self.index_path.parent)
+            # A linked cache folder is refused (StoreError); ``os.replace`` below replaces a
+            # link at the index's own name, never the file it points to.
+            folder = ensure_private_dir(self.index_path.parent, inside=self.data_dir)
             tmp = folder / f".{INDEX_NAME}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-        except OSError:
+        except (OSError, StoreError):
             return
         try:
             fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
@@ -148,7 +167,7 @@ class CsvStore(Store):
             finally:
                 os.close(fd)
             os.replace(tmp, self.index_path)
-        except OSError:
+        except (OSError, StoreError):
             # A read-only folder or a full disk: the index is only a cache.
             try:
                 tmp.unlink()
@@ -173,6 +192,9 @@ class CsvStore(Store):
         return view
 
     def _view_once(self, *, full: bool, client: str | None = None) -> View:
+        link = self._link_problem()
+        if link is not None:
+            return View([link], None, 0, 0, 0, None, ParsedCsv(self.path, problems=[link]))
         index = None if full else self._load_index(client)
         try:
             fh = open(self.path, "rb")
@@ -442,7 +464,7 @@ class CsvStore(Store):
         rows = RowWriter(header).rows(added).encode("utf-8")
         head = header.line().encode("utf-8") if view.header is None else b""
         ensure_private_dir(self.data_dir)
-        append_durably(self.path, head + rows)
+        append_durably(self.path, head + rows, inside=self.data_dir)
         self._after_append(view, header, head, rows)
         return AddResult(added=added, skipped_existing=skipped, files=[self.path])
 
@@ -475,6 +497,6 @@ class CsvStore(Store):
         parsed = self.parse()
         if parsed.torn_offset is None:
             return []
-        target = move_tail_aside(self.path, parsed.torn_offset)
+        target = move_tail_aside(self.path, parsed.torn_offset, self.data_dir)
         size = parsed.size - parsed.torn_offset
         return [f"{self.path}: moved the incomplete last row ({size} bytes) to {target.name}"]

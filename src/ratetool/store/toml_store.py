@@ -259,17 +259,31 @@ class TomlStore(Store):
         case check before every check-in cheap with a thousand clients."""
         import os
 
+        if self.clients_dir.is_symlink():
+            return []  # never listed through a link (``_folder_problems`` names it)
         try:
             with os.scandir(self.clients_dir) as entries:
+                # Links are listed too (never followed), so that they are reported.
                 names = [
                     e.name
                     for e in entries
-                    if e.name.endswith(SUFFIX) and len(e.name) > len(SUFFIX) and e.is_file()
+                    if e.name.endswith(SUFFIX)
+                    and len(e.name) > len(SUFFIX)
+                    and (e.is_file(follow_symlinks=False) or e.is_symlink())
                 ]
         except (FileNotFoundError, NotADirectoryError):
             return []
         names.sort()
         return names
+
+    def _folder_problems(self) -> list[Problem]:
+        """The clients folder as a symbolic link: nothing in it is read or written."""
+        from ratetool.fsutil import link_message
+
+        folder = self.clients_dir
+        if not folder.is_symlink():
+            return []
+        return [Problem(folder, link_message(folder, "Nothing in it was read"), kind="link")]
 
     def files(self) -> list[Path]:
         folder = self.clients_dir
@@ -285,7 +299,7 @@ class TomlStore(Store):
         import os
 
         fingerprints: dict[str, str] = {}
-        problems: list[Problem] = []
+        problems: list[Problem] = self._folder_problems()
         folder = self.clients_dir
         # one stat per file by name: a thousand Path objects would cost more than the stats
         for name in self._file_names():
@@ -298,7 +312,8 @@ class TomlStore(Store):
                     )
                 )
                 continue
-            st = os.stat(os.path.join(folder, name))
+            # never following a link: a linked file is reported when it is read
+            st = os.stat(os.path.join(folder, name), follow_symlinks=False)
             fingerprints[code] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
         return fingerprints, problems
 
@@ -309,6 +324,12 @@ class TomlStore(Store):
     _last_parsed: tuple[Path, str, bytes, ParsedFile] | None = None
 
     def parse_file(self, path: Path, client: str) -> ParsedFile:
+        from ratetool.fsutil import first_link, link_message
+
+        link = first_link(path, self.data_dir)
+        if link is not None:  # a link is never followed: a problem of this file, named
+            problem = Problem(path, link_message(link, "It was not read"), kind="link")
+            return ParsedFile(path=path, client=client, problems=[problem])
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -319,6 +340,15 @@ class TomlStore(Store):
         if last is not None and last[0] == path and last[1] == client and last[2] == data:
             return last[3]
         parsed = parse_client_bytes(path, data, client)
+        if not data.strip() and not parsed.problems:
+            parsed.problems.append(
+                Problem(
+                    path,
+                    "the file is empty: it holds no ratings and may be deleted (the next rating "
+                    "for this client writes a whole file either way)",
+                    kind="empty",
+                )
+            )
         self._last_parsed = (path, client, data, parsed)
         return parsed
 
@@ -328,7 +358,7 @@ class TomlStore(Store):
 
     def read_all(self) -> ReadResult:
         """Every client, parsed from its file."""
-        result = ReadResult()
+        result = ReadResult(problems=self._folder_problems())
         for path in self.files():
             if not CLIENT_CODE_RE.fullmatch(path.stem):
                 result.problems.append(
@@ -373,13 +403,14 @@ class TomlStore(Store):
             if not blocks:
                 continue
             text = "".join(blocks)
-            if current.size == 0:
+            # a new file, or an empty one (nothing but blank space): it gets its header
+            if current.size == 0 or any(p.kind == "empty" for p in current.problems):
                 text = file_header(client, DATA_FORMAT) + text
             plans.append((current.path, text.encode("utf-8")))
         if plans:
-            ensure_private_dir(self.clients_dir)
+            ensure_private_dir(self.clients_dir, inside=self.data_dir)
         for path, payload in plans:
-            append_durably(path, payload)
+            append_durably(path, payload, inside=self.data_dir)
         return AddResult(added=added, skipped_existing=skipped, files=[p for p, _ in plans])
 
     def _repair_locked(self) -> list[str]:
@@ -390,7 +421,16 @@ class TomlStore(Store):
             parsed = self.parse_file(path, path.stem)
             if parsed.torn_offset is None:
                 continue
-            target = move_tail_aside(path, parsed.torn_offset)
+            target = move_tail_aside(path, parsed.torn_offset, self.data_dir)
             size = parsed.size - parsed.torn_offset
+            if parsed.torn_offset == 0:
+                # Its only write was torn: every byte is in the .corrupt file now, and an empty
+                # client file would only be reported by ``check``.
+                path.unlink()
+                done.append(
+                    f"{path}: its first write was incomplete; moved all of it ({size} bytes) to "
+                    f"{target.name} and removed the empty file"
+                )
+                continue
             done.append(f"{path}: moved the incomplete last block ({size} bytes) to {target.name}")
         return done
