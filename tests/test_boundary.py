@@ -161,6 +161,22 @@ def test_a_corrupt_file_name_that_is_a_link_is_never_written_through(
     assert (outside / "private.txt").read_bytes() == PRIVATE
 
 
+@pytest.mark.parametrize("nofollow", [fsutil.NOFOLLOW, 0], ids=["O_NOFOLLOW", "no-O_NOFOLLOW"])
+def test_open_private_never_follows_a_link(
+    nofollow: int, tmp_path: Path, outside: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """With O_NOFOLLOW (POSIX) and without it (Windows: the link is checked before opening)."""
+    monkeypatch.setattr(fsutil, "NOFOLLOW", nofollow)
+    before = stamps(outside)
+    for target in (outside / "private.txt", outside / "missing.txt"):
+        at = link(tmp_path / "data" / target.name, target)
+        with pytest.raises(StoreError, match=f"{at}.*symbolic link.*{target}"):
+            fsutil.append_durably(at, b"x")
+        with pytest.raises(StoreError, match="symbolic link"):
+            fsutil.atomic_write(at, b"x", inside=tmp_path / "data")
+    assert stamps(outside) == before and not (outside / "missing.txt").exists()
+
+
 # ------------------------------------------------------------------------------------------------
 # The cache folder and the lock file
 # ------------------------------------------------------------------------------------------------
