@@ -25,6 +25,10 @@ COMMENT_TOO_LONG = (
     "That comment is too long to keep ({length} characters). Please shorten it to at most {max} "
     "characters."
 )
+COMMENT_CONTROL = (
+    "That comment holds a character that cannot be kept ({character}; perhaps an arrow or "
+    "function key). Please type it again."
+)
 REVIEW_HEADING = "Your answers"
 REVIEW_COMMENT = "Comment: {comment}"
 REVIEW_NO_COMMENT = "Comment: (none)"
