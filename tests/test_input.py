@@ -120,7 +120,7 @@ def test_the_comment_prompt_asks_again_for_a_control_character(data_dir: Path) -
     # An arrow key where the terminal has no line editing arrives as ESC [ D.
     result = run("rate", "C-1", input="7\n8\n8\n6\nbetter\x1b[D\nbetter\n\n")
     assert result.exit_code == 0, result.output
-    assert "cannot be kept (\\x1b; perhaps an arrow" in result.output
+    assert "cannot be kept (\\x1b: perhaps an arrow" in result.output
     assert "type it again" in result.output and "\x1b" not in result.output
     shown = json.loads(run("summary", "C-1", "--comments", "--json").stdout)
     assert shown["sessions"][0]["comment"] == "better"
@@ -183,6 +183,8 @@ def test_import_session_numbers_are_at_most_a_million(tmp_path: Path, data_dir: 
     for number in ("1000001", "99999999999999999999"):
         path = write(tmp_path, "x.csv", head + f"C-1,2026-11-01,7,8,8,6,{number}\n")
         refused(run("import", str(path)), f"row 2: the session number {number} is above 1,000,000")
+    path = write(tmp_path, "x.csv", head + f"C-1,2026-11-01,7,8,8,6,{'9' * 4301}\n")
+    refused(run("import", str(path)), "row 2: session of 4,301 digits is too large")
     path = write(tmp_path, "x.csv", head + "C-1,2026-11-01,7,8,8,6,1000000\n")
     assert run("import", str(path)).exit_code == 0
 
@@ -296,3 +298,34 @@ def test_the_render_layer_escapes_every_cell_note_and_chart_label() -> None:
         colour=False,
     )
     assert "C-1 \\x1b[2J" in drawn and "Empathy\\x1b[31m" in drawn and "\x1b" not in drawn
+
+
+def test_an_undecodable_byte_in_a_command_line_comment_is_refused(data_dir: Path) -> None:
+    # A byte that is not UTF-8 on the command line reaches Python as a lone surrogate.
+    refused(rate("--comment", "ab\udcffc"), "--comment: the comment holds a byte that is not UTF-8")
+    refused(rate("--practitioner", "A\udcff"), "--practitioner must be a short name")
+    assert snapshot(data_dir) is None
+
+
+def test_a_line_that_is_not_text_at_a_question_is_asked_again() -> None:
+    from ratetool.instruments import load_builtin
+    from ratetool.questionnaire import Interview
+
+    instrument = load_builtin("checkin")
+    said: list[str] = []
+    typed = iter([None, "7", "8", "8", "6", None, "fine", ""])
+
+    def ask(prompt: str) -> str:
+        line = next(typed)
+        if line is None:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return line
+
+    result = Interview(instrument, ask=ask, say=said.append).run()
+    assert result.answers["empathy"] == 7 and result.comment == "fine"
+    assert (
+        said.count(
+            "That could not be read as text (is the terminal set to UTF-8?). Please type it again."
+        )
+        == 2
+    )

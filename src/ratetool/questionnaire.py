@@ -54,6 +54,15 @@ class Interview:
         self.fmt = {"min": scale.min, "max": scale.max}
 
     # -- pieces ------------------------------------------------------------------------------
+    def _ask(self, prompt: str) -> str:
+        """``ask``, again after a line that was not text in the terminal's encoding (a terminal
+        not set to UTF-8): said calmly, never an internal error."""
+        while True:
+            try:
+                return self.ask(prompt)
+            except UnicodeDecodeError:
+                self.say(m.NOT_TEXT)
+
     def scale_line(self) -> str:
         s = self.instrument.scale
         if s.mid_label:
@@ -105,7 +114,7 @@ class Interview:
             else:
                 shown = m.REVIEW_SKIPPED if current is SKIPPED else current
                 prompt = m.ANSWER_PROMPT_KEEP.format(current=shown, **self.fmt)
-            raw = self.ask(prompt).strip()
+            raw = self._ask(prompt).strip()
             low = raw.lower()
             if low in BACK:
                 if index == 0 and not from_review:
@@ -139,7 +148,7 @@ class Interview:
         if self.comment:
             self.say(m.COMMENT_KEEP.format(comment=visible(self.comment)))
         while True:
-            raw = self.ask(m.COMMENT_INPUT)
+            raw = self._ask(m.COMMENT_INPUT)
             if raw.strip().lower() in BACK:
                 return "back"
             text = normalise_line_breaks(raw).strip()
@@ -233,7 +242,7 @@ class Interview:
             if not self.review:
                 break
             self.show_review()
-            choice = self.ask(m.REVIEW_PROMPT).strip().lower()
+            choice = self._ask(m.REVIEW_PROMPT).strip().lower()
             if not choice:
                 break
             if choice in BACK:

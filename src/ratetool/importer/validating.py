@@ -120,8 +120,11 @@ def whole_number(value: object, what: str, *, minimum: int = 1) -> int | None:
         text = value.strip()
         if not text:
             return None
-        if _WHOLE_RE.fullmatch(text) and int(text) >= minimum:
-            return int(text)
+        if _WHOLE_RE.fullmatch(text):
+            if len(text) > 20:  # and Python reads no more than 4,300 digits as a number
+                raise CellError(f"{what} of {len(text):,} digits is too large")
+            if int(text) >= minimum:
+                return int(text)
         raise CellError(f"{what} {text!r} is not a whole number from {minimum}")
     if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
         return value
