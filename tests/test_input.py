@@ -329,3 +329,15 @@ def test_a_line_that_is_not_text_at_a_question_is_asked_again() -> None:
         )
         == 2
     )
+
+
+def test_control_characters_in_the_csv_store_are_shown_escaped(config_dir: Path, data_dir) -> None:
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text('store = "csv"\n')
+    assert rate("--comment", "PLACEHOLDER").exit_code == 0
+    path = data_dir / "ratings.csv"
+    path.write_bytes(path.read_bytes().replace(b"PLACEHOLDER", ESC_BEL_DEL.encode()))
+    result = run("summary", "C-1", "--comments")
+    assert result.exit_code == 0, result.output
+    assert "a\\x1b[31mred\\x07bell\\x7fdel" in result.stdout
+    assert not any(ch in result.output for ch in "\x1b\x07\x7f")
