@@ -69,9 +69,7 @@ def parse_toml_text(text: str, shown: str) -> dict[str, Any]:
     except RecursionError:
         from ratetool.limits import nesting_line, nesting_problem
 
-        raise InstrumentError(
-            f"{shown}, line {nesting_line(text)}: {nesting_problem()}."
-        ) from None
+        raise InstrumentError(f"{shown}, line {nesting_line(text)}: {nesting_problem()}.") from None
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
