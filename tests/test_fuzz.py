@@ -159,6 +159,7 @@ def test_comments_and_practitioners(data_dir: Path, text: str) -> None:
 def test_client_codes(data_dir: Path, text: str) -> None:
     rate(data_dir, "--answers=7,8,8,6", "--", text)
     calm(data_dir, "summary", "--", text)
+    calm(data_dir, "chart", "--", text)
 
 
 @EXAMPLES
