@@ -609,7 +609,7 @@ def test_a_comment_with_line_breaks_is_still_one_row(tmp_path, data_dir):
     assert result.exit_code == 1
     assert "x.csv, row 3: trust: 66 is outside 0–10" in result.stderr  # not "row 5"
     result = run("import", str(path), "--skip-invalid")
-    assert stored(data_dir)[0].comment == "two\r\nlines\r\nhere"
+    assert stored(data_dir)[0].comment == "two\nlines\nhere"  # \r\n is a line break: \n
 
 
 def test_date_format_problems(tmp_path, data_dir):

@@ -59,7 +59,13 @@ moments = st.builds(
     offsets,
     st.sampled_from([0, 0, 0, 123456]),
 )
-any_text = st.text(st.characters(exclude_categories=("Cs",)), min_size=0, max_size=40)
+# Any text a comment may hold: control characters but tab and line feed are refused at every way
+# in (ratetool.limits), so a stored comment never holds them.
+any_text = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), include_characters="\t\n"),
+    min_size=0,
+    max_size=40,
+)
 comments = st.one_of(
     st.none(),
     st.builds(
@@ -74,16 +80,12 @@ comments = st.one_of(
                 "'",
                 "''",
                 "\t",
-                "\r",
                 "\n",
                 '"',
-                "\0",
                 " ",
                 "-3",
-                "a\r\nb",
+                "a\nb",
                 "\u2028",
-                "\x85",
-                "\x1c",
                 ";,",
             ]
         ),

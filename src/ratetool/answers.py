@@ -10,11 +10,15 @@ from datetime import datetime
 
 from ratetool.errors import AnswerError
 from ratetool.instruments import Instrument, check_answer
+from ratetool.limits import (
+    MAX_PRACTITIONER,
+    comment_problem,
+    has_control,
+    normalise_line_breaks,
+)
 from ratetool.model import Rating, now, validate_client_code
 
 SKIP_WORDS = frozenset({"s", "skip", "-"})
-MAX_COMMENT = 4000
-MAX_PRACTITIONER = 100
 
 
 def parse_answers_option(
@@ -81,11 +85,12 @@ def parse_answers_option(
 def clean_comment(comment: str | None) -> str | None:
     if comment is None:
         return None
-    text = comment.strip()
+    text = normalise_line_breaks(comment).strip()
     if not text:
         return None
-    if len(text) > MAX_COMMENT:
-        raise AnswerError(f"The comment is {len(text)} characters long; at most {MAX_COMMENT}.")
+    problem = comment_problem(text)
+    if problem is not None:
+        raise AnswerError(f"--comment: {problem}. Nothing was saved.")
     return text
 
 
@@ -95,7 +100,7 @@ def clean_practitioner(name: str | None) -> str | None:
     text = name.strip()
     if not text:
         return None
-    if len(text) > MAX_PRACTITIONER or any(ord(ch) < 0x20 for ch in text):
+    if len(text) > MAX_PRACTITIONER or "\t" in text or "\n" in text or has_control(text):
         raise AnswerError(
             f"--practitioner must be a short name or initials on one line (at most "
             f"{MAX_PRACTITIONER} characters)."

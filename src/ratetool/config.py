@@ -19,6 +19,7 @@ default. Config is the one file ratetool rewrites, always through ``fsutil.atomi
 
 from __future__ import annotations
 
+import math
 import re
 from codecs import BOM_UTF8
 from dataclasses import dataclass, field, replace
@@ -89,10 +90,18 @@ def read_toml_file(path: Path, error_cls: type[Exception], what: str) -> dict[st
             f"{path}{_toml_error_line(msg)}: TOML syntax error: {msg}. Fix that line in a text "
             f"editor and try again."
         ) from None
+    except RecursionError:
+        from ratetool.limits import nesting_line, nesting_problem
+
+        raise error_cls(
+            f"{path}, line {nesting_line(text)}: {nesting_problem()}. Fix that line in a text "
+            f"editor and try again."
+        ) from None
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite number (TOML also has ``inf`` and ``nan``, which no threshold can be)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def parse_config(data: dict[str, Any], path: Path | None) -> Config:
@@ -113,6 +122,15 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
     practitioner = data.get("practitioner")
     if practitioner is not None and (not isinstance(practitioner, str) or not practitioner.strip()):
         problems.append("'practitioner' must be non-empty text, e.g. practitioner = \"AB\"")
+    elif isinstance(practitioner, str):
+        from ratetool.limits import MAX_PRACTITIONER, has_control
+
+        text = practitioner.strip()
+        if len(text) > MAX_PRACTITIONER or "\t" in text or "\n" in text or has_control(text):
+            problems.append(
+                f"'practitioner' must be short initials or a code on one line (at most "
+                f"{MAX_PRACTITIONER} characters)"
+            )
     instrument = data.get("instrument", "checkin")
     if not isinstance(instrument, str) or not instrument.strip():
         problems.append(
@@ -134,7 +152,9 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
                     f"unknown key {key!r} in [alerts] (known keys: {', '.join(DEFAULT_ALERTS)})"
                 )
             elif not _number(value):
-                problems.append(f"[alerts] {key} must be a number: {_ALERT_HELP[key]}")
+                problems.append(
+                    f"[alerts] {key} = {value!r} must be a finite number: {_ALERT_HELP[key]}"
+                )
             elif key in ("low", "item") and not 0 <= value <= 100:
                 problems.append(f"[alerts] {key} = {value} is outside 0-100: {_ALERT_HELP[key]}")
             elif key == "drop" and value <= 0:

@@ -19,13 +19,23 @@ EARLIEST_DATE = date(1900, 1, 1)
 DAYS_AHEAD = 1
 #: The highest session number of a client (more than a session a day for 2,700 years).
 MAX_SESSION = 1_000_000
+#: Characters in a practitioner's initials or code (one line).
+MAX_PRACTITIONER = 100
 #: Digits in a typed answer: answers are small whole numbers on the instrument's scale; a long
 #: run of digits is a slip (and Python refuses to read more than 4,300 digits as a number).
 MAX_ANSWER_DIGITS = 6
 
+#: Characters in one cell of an import file (Python's csv module stops at this many by default).
+MAX_CELL = 131_072
+
 #: Control characters refused in a comment: C0 (but tab and line feed), DEL and C1. A carriage
 #: return is refused too: a line break is a line feed (``\r\n`` is turned into ``\n`` on entry).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: A lone surrogate: how Python hands over a byte that is not UTF-8 on the command line (or a
+#: JSON escape such as ``\udcff``); it cannot be written to a UTF-8 file, nor shown.
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
+#: Either of them: what ``visible`` shows as an escape.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def latest_date(today: date | None = None) -> date:
@@ -39,7 +49,7 @@ def date_problem(day: date, today: date | None = None) -> str | None:
         return f"the date {day.isoformat()} is before {EARLIEST_DATE.isoformat()}"
     latest = latest_date(today)
     if day > latest:
-        return f"the date {day.isoformat()} is after {latest.isoformat()} (tomorrow)"
+        return f"the date {day.isoformat()} is in the future (after {latest.isoformat()}, tomorrow)"
     return None
 
 
@@ -57,6 +67,12 @@ def comment_problem(text: str) -> str | None:
     (a comment keeps tabs and line breaks; anything else could rewrite a terminal)."""
     if len(text) > MAX_COMMENT:
         return f"the comment is {len(text):,} characters long; at most {MAX_COMMENT:,}"
+    bad = _UNDECODABLE.search(text)
+    if bad is not None:
+        return (
+            f"the comment holds a byte that is not UTF-8 text at character {bad.start() + 1} "
+            "(is the terminal set to UTF-8?)"
+        )
     found = _CONTROL.search(text)
     if found is not None:
         return (
@@ -82,4 +98,57 @@ def normalise_line_breaks(text: str) -> str:
 def visible(text: str) -> str:
     """``text`` with every control character but tab and line feed shown as an escape
     (``\\x1b``): what is shown on a terminal from a file can never recolour or rewrite it."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _UNSHOWABLE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a control character other than tab and line feed, or a byte that
+    was not UTF-8 (a lone surrogate)."""
+    return _UNSHOWABLE.search(text) is not None
+
+
+#: Brackets within brackets a file may nest before it is called nested too deeply (Python's
+#: TOML and JSON readers give up, with no line, somewhere past several hundred).
+NESTING_SHOWN = 100
+
+
+def nesting_line(text: str) -> int:
+    """The line of ``text`` where ``[`` and ``{`` first nest more than ``NESTING_SHOWN`` deep
+    (text in double quotes aside), for a message about a file too deeply nested to read; the
+    last line when none does."""
+    depth = 0
+    line = 1
+    quoted = False
+    escaped = False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch in "[{":
+            depth += 1
+            if depth > NESTING_SHOWN:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return line
+
+
+def nesting_problem() -> str:
+    """What to say about a file nested too deeply (the caller names the file and line)."""
+    return (
+        "brackets are nested too deeply to read (more than "
+        f"{NESTING_SHOWN} levels); ratetool's files never nest more than two"
+    )

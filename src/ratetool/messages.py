@@ -25,6 +25,11 @@ COMMENT_TOO_LONG = (
     "That comment is too long to keep ({length} characters). Please shorten it to at most {max} "
     "characters."
 )
+COMMENT_CONTROL = (
+    "That comment holds a character that cannot be kept ({character}: perhaps an arrow or "
+    "function key, or a terminal not set to UTF-8). Please type it again."
+)
+NOT_TEXT = "That could not be read as text (is the terminal set to UTF-8?). Please type it again."
 REVIEW_HEADING = "Your answers"
 REVIEW_COMMENT = "Comment: {comment}"
 REVIEW_NO_COMMENT = "Comment: (none)"

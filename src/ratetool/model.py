@@ -7,7 +7,7 @@ as one spreadsheet row and scored by ``ratetool.scoring``. Pure data and validat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 # Re-exported: every part of ratetool takes the client-code rules from here.
 from ratetool.codes import CLIENT_CODE_RE as CLIENT_CODE_RE
@@ -70,9 +70,12 @@ def parse_when(text: str, *, what: str = "--date") -> datetime:
             f"{what} {text!r} is not a real date; give a date like 2026-11-03 or a date and time "
             "like 2026-11-03T10:50."
         ) from None
+    from ratetool.limits import date_problem
+
+    # The day as written, before any time-zone arithmetic (which fails near year 1 and 9999).
+    problem = date_problem(value.date())
+    if problem is not None:
+        raise RatetoolError(f"{what} {text!r}: {problem}.")
     if value.tzinfo is None:
         value = value.astimezone()  # local time zone, with the offset of that date
-    value = value.replace(microsecond=0)
-    if value > now() + timedelta(days=1):
-        raise RatetoolError(f"{what} {text!r} is in the future.")
-    return value
+    return value.replace(microsecond=0)

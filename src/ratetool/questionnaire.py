@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ratetool import messages as m
-from ratetool.answers import MAX_COMMENT
 from ratetool.errors import AnswerError
 from ratetool.instruments import Instrument, check_answer
+from ratetool.limits import MAX_COMMENT, has_control, normalise_line_breaks, visible
 
 BACK = {"b", "back"}
 SKIP = {"s", "skip"}
@@ -54,6 +54,15 @@ class Interview:
         self.fmt = {"min": scale.min, "max": scale.max}
 
     # -- pieces ------------------------------------------------------------------------------
+    def _ask(self, prompt: str) -> str:
+        """``ask``, again after a line that was not text in the terminal's encoding (a terminal
+        not set to UTF-8): said calmly, never an internal error."""
+        while True:
+            try:
+                return self.ask(prompt)
+            except UnicodeDecodeError:
+                self.say(m.NOT_TEXT)
+
     def scale_line(self) -> str:
         s = self.instrument.scale
         if s.mid_label:
@@ -80,8 +89,8 @@ class Interview:
 
     def intro(self) -> None:
         self.say("")
-        self.say(self.instrument.title)
-        self.say_wrapped(self.instrument.intro)
+        self.say(visible(self.instrument.title))
+        self.say_wrapped(visible(self.instrument.intro))
         self.say_wrapped(m.HOW_TO_ANSWER)
         if self.instrument.allow_skip:
             self.say_wrapped(m.HOW_TO_SKIP)
@@ -97,15 +106,15 @@ class Interview:
         current = self.values.get(item.id)
         self.say("")
         self.say(m.QUESTION_HEADING.format(n=index + 1, total=total))
-        self.say_wrapped(item.text)
-        self.say("  " + self.scale_line())
+        self.say_wrapped(visible(item.text))
+        self.say("  " + visible(self.scale_line()))
         while True:
             if current is None:
                 prompt = m.ANSWER_PROMPT.format(**self.fmt)
             else:
                 shown = m.REVIEW_SKIPPED if current is SKIPPED else current
                 prompt = m.ANSWER_PROMPT_KEEP.format(current=shown, **self.fmt)
-            raw = self.ask(prompt).strip()
+            raw = self._ask(prompt).strip()
             low = raw.lower()
             if low in BACK:
                 if index == 0 and not from_review:
@@ -137,12 +146,12 @@ class Interview:
         self.say("")
         self.say(m.COMMENT_PROMPT)
         if self.comment:
-            self.say(m.COMMENT_KEEP.format(comment=self.comment))
+            self.say(m.COMMENT_KEEP.format(comment=visible(self.comment)))
         while True:
-            raw = self.ask(m.COMMENT_INPUT)
+            raw = self._ask(m.COMMENT_INPUT)
             if raw.strip().lower() in BACK:
                 return "back"
-            text = raw.strip()
+            text = normalise_line_breaks(raw).strip()
             if not text:
                 return self.comment
             if self.comment and text in REMOVE_COMMENT:
@@ -151,6 +160,12 @@ class Interview:
                 # Refused here, where the client can shorten it, not after the questionnaire,
                 # where build_rating would refuse the whole rating.
                 self.say(m.COMMENT_TOO_LONG.format(length=len(text), max=MAX_COMMENT))
+                continue
+            if has_control(text):
+                # An arrow or function key where the terminal has no line editing arrives as
+                # ESC [ D: said calmly, and asked again, never saved (nor echoed raw).
+                shown = next(visible(ch) for ch in text if has_control(ch))
+                self.say(m.COMMENT_CONTROL.format(character=shown))
                 continue
             return text
 
@@ -172,7 +187,7 @@ class Interview:
         for n, item in enumerate(self.instrument.items, start=1):
             value = self.values.get(item.id)
             shown = m.REVIEW_SKIPPED if value is SKIPPED else str(value)
-            review.add_row(f"{n}.", Text(item.text), shown)
+            review.add_row(f"{n}.", Text(visible(item.text)), shown)
         # Drawn to text at the questionnaire's width and said line by line, like every other
         # line of the questionnaire (``say`` is the terminal, or a test).
         con = Console(
@@ -190,7 +205,7 @@ class Interview:
         self.say(
             "  "
             + (
-                m.REVIEW_COMMENT.format(comment=self.comment)
+                m.REVIEW_COMMENT.format(comment=visible(self.comment))
                 if self.comment
                 else m.REVIEW_NO_COMMENT
             )
@@ -227,7 +242,7 @@ class Interview:
             if not self.review:
                 break
             self.show_review()
-            choice = self.ask(m.REVIEW_PROMPT).strip().lower()
+            choice = self._ask(m.REVIEW_PROMPT).strip().lower()
             if not choice:
                 break
             if choice in BACK:

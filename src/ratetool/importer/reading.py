@@ -26,6 +26,7 @@ from ratetool.importer.validating import (
     whole_number,
 )
 from ratetool.instruments import Instrument, Registry
+from ratetool.limits import MAX_CELL, MAX_COMMENT, nesting_problem, visible
 
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -137,6 +138,9 @@ def _read_csv(path: Path, text: str, settings: Settings, delimiter: str | None) 
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     result = ImportFile(path, "csv", "row", delimiter=delimiter)
     row_number = 1
+    # A cell may be read whatever its size, so that a huge one is reported by its row, column
+    # and size (below, in _csv_raw), not as csv's "field larger than field limit".
+    limit = csv.field_size_limit(max(len(text), MAX_CELL))
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -149,11 +153,18 @@ def _read_csv(path: Path, text: str, settings: Settings, delimiter: str | None) 
             if any(c.strip() for c in cells):
                 records.append((row_number, cells))
     except csv.Error as exc:
+        if "NUL" in str(exc):
+            raise ImportRowsError(
+                f"{path}, row {row_number + 1}: the row holds a NUL character (byte 0), which "
+                "no text file does; is this the right file? Nothing was written."
+            ) from None
         raise ImportRowsError(
             f"{path}, row {row_number + 1}: the file's quoting is broken ({exc}): a cell that "
             "starts with a double quote must end with one. Rows from there on cannot be read. "
             "Nothing was written."
         ) from None
+    finally:
+        csv.field_size_limit(limit)
     columns = read_header(path, header)
     raws = [_csv_raw(number, cells, header, columns) for number, cells in records]
     instruments = _row_instruments(raws, settings)
@@ -170,6 +181,16 @@ def _read_csv(path: Path, text: str, settings: Settings, delimiter: str | None) 
 
 def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns) -> RawRow:
     raw = RawRow(number)
+    if any(len(c) > MAX_CELL for c in cells):
+        for index, c in enumerate(cells):
+            if len(c) > MAX_CELL:
+                name = header[index].strip() if index < len(header) else ""
+                column = f"column {index + 1}" + (f" ({visible(name)!r})" if name else "")
+                raw.problems.append(
+                    f"{column} holds {len(c):,} characters; a cell holds at most {MAX_CELL:,} "
+                    f"(a comment at most {MAX_COMMENT:,})"
+                )
+        cells = ["" if len(c) > MAX_CELL else c for c in cells]
     width = len(header)
     extra = [c for c in cells[width:] if c.strip()]
     if extra:
@@ -254,6 +275,14 @@ def _read_jsonl(path: Path, text: str, settings: Settings) -> ImportFile:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             validated.append((number, [f"not valid JSON ({exc.msg}, column {exc.colno})"]))
+            continue
+        except ValueError as exc:
+            # A number of more than 4,300 digits, which Python refuses to read.
+            digits = "a number of more than 4,300 digits" if "digits" in str(exc) else str(exc)
+            validated.append((number, [f"not valid JSON ({digits})"]))
+            continue
+        except RecursionError:
+            validated.append((number, [nesting_problem()]))
             continue
         if not isinstance(record, dict):
             validated.append((number, ["not a JSON object ({...})"]))

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
-from ratetool.answers import MAX_PRACTITIONER, SKIP_WORDS
+from ratetool.answers import SKIP_WORDS
 from ratetool.codes import validate_client_code
 from ratetool.errors import ClientCodeError, InstrumentError, RatetoolError
 from ratetool.importer.rows import (
@@ -24,10 +24,17 @@ from ratetool.importer.rows import (
     content_key,
 )
 from ratetool.instruments import ID_RE, Instrument, Registry, check_answer
+from ratetool.limits import (
+    MAX_PRACTITIONER,
+    comment_problem,
+    date_problem,
+    has_control,
+    normalise_line_breaks,
+    session_problem,
+)
 from ratetool.model import DATE_ONLY_HOUR, Rating
 
 MAX_ID_LENGTH = 200
-EARLIEST_YEAR = 1900
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%f", "%z")
 _WHOLE_RE = re.compile(r"\+?[0-9]+")
 
@@ -79,11 +86,10 @@ def parse_import_date(text: str, date_format: str | None) -> datetime:
                 f"date {raw!r} is not written as ratetool reads dates: use 2026-11-03 or "
                 "2026-11-03T10:50, or give --date-format"
             ) from None
-    if value.year < EARLIEST_YEAR:
-        raise CellError(f"date {raw!r} is before {EARLIEST_YEAR}; check the year")
-    now = datetime.now() if value.tzinfo is None else datetime.now().astimezone()
-    if value > now + timedelta(days=1):
-        raise CellError(f"date {raw!r} is in the future")
+    # The day as written, before any time-zone arithmetic (which fails near year 1 and 9999).
+    problem = date_problem(value.date())
+    if problem is not None:
+        raise CellError(f"date {raw!r}: {problem}; check the year")
     if value.tzinfo is None:
         value = value.astimezone()  # local time, with the offset in force on that date
     return value
@@ -114,8 +120,11 @@ def whole_number(value: object, what: str, *, minimum: int = 1) -> int | None:
         text = value.strip()
         if not text:
             return None
-        if _WHOLE_RE.fullmatch(text) and int(text) >= minimum:
-            return int(text)
+        if _WHOLE_RE.fullmatch(text):
+            if len(text) > 20:  # and Python reads no more than 4,300 digits as a number
+                raise CellError(f"{what} of {len(text):,} digits is too large")
+            if int(text) >= minimum:
+                return int(text)
         raise CellError(f"{what} {text!r} is not a whole number from {minimum}")
     if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
         return value
@@ -137,7 +146,8 @@ def _one_line(message: str) -> str:
 
 
 def _has_control(text: str) -> bool:
-    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text)
+    """A control character, a tab or a line break: not in text that must be one line."""
+    return "\t" in text or "\n" in text or has_control(text)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,6 +257,11 @@ def validate_row(
         session = whole_number(raw.session, "session")
     except CellError as exc:
         problems.append(str(exc))
+    else:
+        too_high = None if session is None else session_problem(session)
+        if too_high is not None:
+            problems.append(too_high)
+            session = None
     rated_at: datetime | None = None
     if not raw.rated_at or not raw.rated_at.strip():
         problems.append("no date")
@@ -269,6 +284,11 @@ def validate_row(
             f"practitioner must be short initials or a code on one line (at most "
             f"{MAX_PRACTITIONER} characters)"
         )
+    comment = normalise_line_breaks(raw.comment) if raw.comment else None
+    if comment:
+        unfit = comment_problem(comment)
+        if unfit is not None:
+            problems.append(unfit)
     answers: dict[str, int] = {}
     skipped: list[str] = []
     if instrument is not None:
@@ -286,7 +306,7 @@ def validate_row(
         instrument_version=instrument.version,
         answers=answers,
         practitioner=practitioner,
-        comment=raw.comment or None,
+        comment=comment or None,
         skipped=tuple(skipped),
     )
     return ImportRow(raw.row, rating, has_id=rid is not None, numbered=session is None)

@@ -66,6 +66,10 @@ def parse_toml_text(text: str, shown: str) -> dict[str, Any]:
         if "overwrite" in message or "twice" in message:
             message += " — a key or [section] is written twice"
         raise InstrumentError(f"{shown}{where}: TOML syntax error: {message}.\n{hint}") from None
+    except RecursionError:
+        from ratetool.limits import nesting_line, nesting_problem
+
+        raise InstrumentError(f"{shown}, line {nesting_line(text)}: {nesting_problem()}.") from None
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:

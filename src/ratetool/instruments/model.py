@@ -128,6 +128,11 @@ def check_answer(instrument: Instrument, item_id: str, raw: str | int) -> int:
         if not text:
             raise AnswerError(f"{item_id}: no answer given; {give}.")
         if re.fullmatch(INTEGER_ANSWER, text):
+            from ratetool.limits import answer_digits_problem
+
+            too_long = answer_digits_problem(text)
+            if too_long is not None:  # and Python reads no more than 4,300 digits as a number
+                raise AnswerError(f"{item_id}: {too_long}; {give}.")
             value = int(text)
         elif re.fullmatch(_DECIMAL_ANSWER, text):
             raise AnswerError(f"{item_id}: {shorten(text, 20)} is not a whole number; {give}.")

@@ -22,6 +22,7 @@ from ratetool.instruments.model import (
     Scale,
     shorten,
 )
+from ratetool.limits import has_control, visible
 
 #: The instrument file format this ratetool reads and writes (the optional ``format`` key).
 FORMAT_VERSION = 1
@@ -53,7 +54,7 @@ _NORMS_KEYS = ("sd", "reliability")
 
 def _quoted(text: str) -> str:
     """Text as the practitioner would write it in TOML: in double quotes, shortened."""
-    shown = shorten(text).replace("\n", "\\n").replace("\t", "\\t")
+    shown = visible(shorten(text).replace("\n", "\\n").replace("\t", "\\t"))
     return f'"{shown}"'
 
 
@@ -123,10 +124,10 @@ class _Checker:
         if not value.strip():
             self.add(f"{what} is empty; write the words to show")
             return None
-        if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        if "\t" in value or "\n" in value or has_control(value):
             self.add(
-                f"{what} must be on one line, without line breaks or tabs (a long line is fine; "
-                "ratetool wraps it on screen)"
+                f"{what} must be on one line, without line breaks, tabs or other control "
+                "characters (a long line is fine; ratetool wraps it on screen)"
             )
             return None
         return value.strip()

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
+from ratetool.limits import visible
 from ratetool.render.text import UNICODE, Glyphs
 
 #: Most sessions one sparkline shows in a client's trends (the latest ones).
@@ -114,6 +115,9 @@ def chart_text(
     ``colour``. Every line is at most ``width`` characters."""
     import plotext as plt
 
+    # Titles and labels come from files (client codes, instrument labels): shown, never obeyed.
+    title = visible(title)
+    series = [(visible(label), values) for label, values in series]
     markers = chart_markers([label for label, _ in series])
     low, high = y_range
     plt.clear_figure()

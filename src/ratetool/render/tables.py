@@ -3,7 +3,9 @@
 Every decision about the terminal is rich's: its width (``COLUMNS``, else the terminal's, else
 80), whether to colour (not when piped, nor under ``NO_COLOR`` or ``TERM=dumb``; always under
 ``FORCE_COLOR``) and the encoding. Text from files (comments, item texts, codes) is never read
-as markup or emoji codes.
+as markup or emoji codes, and its control characters are shown as escapes (``\x1b``): every
+cell, note and paragraph goes through ``limits.visible`` here, so a file can never recolour or
+rewrite the terminal, whatever it holds.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Column, Table
 from rich.text import Text
+
+from ratetool.limits import visible
 
 #: A table column: its header, or ``(header, options)`` with ``justify`` and ``no_wrap``.
 ColumnSpec = str | tuple[str, dict[str, Any]]
@@ -62,9 +66,14 @@ def _column(spec: ColumnSpec) -> Column:
 
 
 def _cell(value: Any) -> Text | None:
-    if value is None or isinstance(value, Text):
+    if value is None:
         return value
-    return Text(value if isinstance(value, str) else str(value))
+    if isinstance(value, Text):
+        shown = visible(value.plain)
+        if shown != value.plain:  # rare: a styled cell from a file with a control character
+            return Text(shown, style=value.style)
+        return value
+    return Text(visible(value if isinstance(value, str) else str(value)))
 
 
 def table(
@@ -171,6 +180,7 @@ def print_notes(con: Console, rows: Sequence[Sequence[str]]) -> None:
     table itself where the terminal is too narrow for the words beside the labels."""
     if not rows:
         return
+    rows = [[visible(cell) for cell in row] for row in rows]
     labels = len(rows[0]) - 1
     widths = [max(cell_len(row[i]) for row in rows) for i in range(labels)]
     indent = sum(widths) + 2 * labels
@@ -191,4 +201,4 @@ def print_notes(con: Console, rows: Sequence[Sequence[str]]) -> None:
 
 def say(con: Console, text: str = "", style: str = "") -> None:
     """A paragraph, wrapped between words at the console's width (an empty one is a blank line)."""
-    con.print(Text(text, style=style))
+    con.print(Text(visible(text), style=style))
