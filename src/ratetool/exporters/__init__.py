@@ -121,8 +121,9 @@ class ExportData:
     A writer that keeps its own copy of every cell until the end (XLSX) *takes* the sessions
     (``take``) and drops each one as soon as it is written, so the memory of the ratings and
     their scores is reused for the writer's cells instead of adding to them. Taken data is gone:
-    ``sessions``, ``clients``, ``layout`` and a second ``take`` then raise ``RuntimeError``
-    rather than look empty; ``session_count`` and ``client_count`` stay.
+    ``sessions``, ``clients`` and a second ``take`` then raise ``RuntimeError`` rather than look
+    empty; ``session_count`` and ``client_count`` stay, and so does ``layout`` if it was worked
+    out before.
     """
 
     def __init__(
