@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import re
 import shlex
@@ -386,6 +387,23 @@ def test_each_session_is_freed_once_its_row_is_written(monkeypatch):
         [False, False, False, True],
         [False, False, False, False],
     ]
+
+
+def test_the_export_command_keeps_no_rating_the_writer_has_dropped(tmp_path, data_dir, monkeypatch):
+    """Nothing between the store and the writer (the command, ``collect``) holds on to the
+    ratings: each is freed once its row is written."""
+    seed(data_dir, [rating("C-1", i) for i in range(4)])
+    live: list[int] = []
+    of = xlsx.RatingsCells.of
+
+    def counting_of(self, score):  # the Ratings alive as each row is written
+        live.append(sum(isinstance(o, Rating) for o in gc.get_objects()))
+        return of(self, score)
+
+    monkeypatch.setattr(xlsx.RatingsCells, "of", counting_of)
+    assert run("export", "--output", str(tmp_path / "out.xlsx")).exit_code == 0
+    first = live[0]
+    assert live == [first, first - 1, first - 2, first - 3]
 
 
 def test_data_written_to_xlsx_cannot_be_used_again():
