@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import re
 import shlex
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+import weakref
 import zipfile
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -41,7 +43,7 @@ from ratetool.csvformat import (
     rating_values,
     score_values,
 )
-from ratetool.exporters import ExportData, collect, xlsx
+from ratetool.exporters import ExportData, collect, render, xlsx
 from ratetool.instruments import load_builtin
 from ratetool.model import Rating
 from ratetool.scoring import ALERT_KINDS, places_for, round_score
@@ -304,8 +306,8 @@ def reference_workbook(data: ExportData, path: Path) -> None:
         for col, column in enumerate(header):
             places = 0 if column == DATE_COLUMN else data.layout.places(column)
             xlsx._write(ws, row, col, values.get(column), places, styles)
-    xlsx._summary_sheet(workbook, data, styles)
-    xlsx._chart_sheet(workbook, data, styles)
+    xlsx._summary_sheet(workbook, xlsx._summary_rows(data.clients), styles)
+    xlsx._chart_sheet(workbook, *xlsx.chart_series(data.clients), styles)
     workbook.close()
 
 
@@ -320,11 +322,10 @@ def test_workbook_equals_the_one_xlsxwriter_writes_cell_by_cell(tmp_path):
         rating(f"C-{i:03d}", 0, answers=dict.fromkeys(CHECKIN.item_ids, i % 11)) for i in range(40)
     ]  # more than the chart draws
     numbered = [replace(r, session=i + 1) for i, r in enumerate(ratings)]
-    data = collect(numbered, resolve)
     new = tmp_path / "new.xlsx"
-    new.write_bytes(xlsx.to_xlsx(data))
+    new.write_bytes(xlsx.to_xlsx(collect(numbered, resolve)))  # consumes what it is given
     old = tmp_path / "old.xlsx"
-    reference_workbook(data, old)
+    reference_workbook(collect(numbered, resolve), old)
 
     a, b = openpyxl.load_workbook(old), openpyxl.load_workbook(new)
     assert a.sheetnames == b.sheetnames
@@ -354,6 +355,74 @@ def test_workbook_equals_the_one_xlsxwriter_writes_cell_by_cell(tmp_path):
         assert "xl/tables/table1.xml" in same and "xl/charts/chart1.xml" in same
         for member in same:
             assert za.read(member) == zb.read(member), member
+
+
+class WatchedRating(Rating):
+    """A rating whose freeing a test can see (``Rating`` has slots, so no weak references)."""
+
+    __slots__ = ("__weakref__",)
+
+
+def test_each_session_is_freed_once_its_row_is_written(monkeypatch):
+    """``to_xlsx`` consumes its data: a session and its rating are dropped as soon as their row
+    is written, so their memory goes to XlsxWriter's cells (which stay until the end)."""
+    monkeypatch.setattr(xlsx, "PROGRESS_EVERY", 1)
+    ratings = [
+        WatchedRating(**{f: getattr(r, f) for f in Rating.__slots__})
+        for r in (replace(rating("C-1", i), session=i + 1) for i in range(4))
+    ]
+    refs = [weakref.ref(r) for r in ratings]
+    data = collect(ratings, resolve)
+    del ratings
+    alive: list[list[bool]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == xlsx.WRITING:
+            alive.append([ref() is not None for ref in refs])
+
+    xlsx.to_xlsx(data, progress)
+    assert alive[:4] == [
+        [False, True, True, True],
+        [False, False, True, True],
+        [False, False, False, True],
+        [False, False, False, False],
+    ]
+
+
+def test_the_export_command_keeps_no_rating_the_writer_has_dropped(tmp_path, data_dir, monkeypatch):
+    """Nothing between the store and the writer (the command, ``collect``) holds on to the
+    ratings: each is freed once its row is written."""
+    seed(data_dir, [rating("C-1", i) for i in range(4)])
+    live: list[int] = []
+    of = xlsx.RatingsCells.of
+
+    def counting_of(self, score):  # the Ratings alive as each row is written
+        live.append(sum(isinstance(o, Rating) for o in gc.get_objects()))
+        return of(self, score)
+
+    monkeypatch.setattr(xlsx.RatingsCells, "of", counting_of)
+    assert run("export", "--output", str(tmp_path / "out.xlsx")).exit_code == 0
+    first = live[0]
+    assert live == [first, first - 1, first - 2, first - 3]
+
+
+def test_data_written_to_xlsx_cannot_be_used_again():
+    """What ``to_xlsx`` consumed is not silently empty: any use says so."""
+    ratings = [replace(rating("C-1", i), session=i + 1) for i in range(3)]
+    ratings.append(replace(rating("C-2", 0), session=1))
+    data = collect(ratings, resolve)
+    xlsx.to_xlsx(data)
+    for use in (
+        lambda: data.sessions,
+        lambda: data.clients,
+        data.take,
+        lambda: xlsx.to_xlsx(data),
+        lambda: render(data, "csv"),
+        lambda: render(data, "json"),
+    ):
+        with pytest.raises(RuntimeError, match="taken by a writer.*collect them again"):
+            use()
+    assert (data.session_count, data.client_count) == (4, 2)  # for the closing message
 
 
 def test_ratings_cells_equal_rating_values_and_score_values():

@@ -152,6 +152,7 @@ def export(
         clients=client or None,
         period=period,
     )
+    del result  # the XLSX writer frees each rating once written: nothing else may hold them
     if data.missing_clients:
         typer.echo(
             f"Warning: no ratings for {', '.join(data.missing_clients)}.",
@@ -182,11 +183,11 @@ def export(
         from ratetool.cli.progress import progress_bar
         from ratetool.exporters.xlsx import to_xlsx
 
-        with progress_bar(len(data.sessions)) as progress:
-            payload = to_xlsx(data, progress)
+        with progress_bar(data.session_count) as progress:
+            payload = to_xlsx(data, progress)  # consumes data
     else:
         payload = render(data, chosen, excel=excel, delimiter=sep)
-    _finish(payload, len(data.sessions), len(data.clients), path, chosen)
+    _finish(payload, data.session_count, data.client_count, path, chosen)
 
 
 def _finish(payload: bytes, n: int, clients: int, path, chosen: str) -> None:

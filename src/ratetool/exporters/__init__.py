@@ -17,7 +17,7 @@ its format is asked for.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -115,16 +115,55 @@ def _day(bound: date | datetime) -> date:
 # What is exported
 
 
-@dataclass(frozen=True)
 class ExportData:
-    """The sessions to export, with their scores."""
+    """The sessions to export, with their scores.
 
-    sessions: list[SessionScore]
-    #: One entry per exported client, holding only its exported sessions (reliable change from
-    #: the full history), in client-code order.
-    clients: list[ClientScores]
-    #: Client codes asked for with --client that have no ratings.
-    missing_clients: list[str] = field(default_factory=list)
+    A writer that keeps its own copy of every cell until the end (XLSX) *takes* the sessions
+    (``take``) and drops each one as soon as it is written, so the memory of the ratings and
+    their scores is reused for the writer's cells instead of adding to them. Taken data is gone:
+    ``sessions``, ``clients`` and a second ``take`` then raise ``RuntimeError`` rather than look
+    empty; ``session_count`` and ``client_count`` stay, and so does ``layout`` if it was worked
+    out before.
+    """
+
+    def __init__(
+        self,
+        sessions: list[SessionScore],
+        clients: list[ClientScores],
+        missing_clients: list[str] | None = None,
+    ) -> None:
+        self._sessions: list[SessionScore] | None = sessions
+        #: One entry per exported client, holding only its exported sessions (reliable change
+        #: from the full history), in client-code order.
+        self._clients: list[ClientScores] | None = clients
+        #: Client codes asked for with --client that have no ratings.
+        self.missing_clients: list[str] = missing_clients if missing_clients is not None else []
+        self.session_count = len(sessions)
+        self.client_count = len(clients)
+
+    @property
+    def sessions(self) -> list[SessionScore]:
+        """The exported sessions, in client-code order, then session order."""
+        return self._held()[0]
+
+    @property
+    def clients(self) -> list[ClientScores]:
+        return self._held()[1]
+
+    def _held(self) -> tuple[list[SessionScore], list[ClientScores]]:
+        if self._sessions is None or self._clients is None:
+            raise RuntimeError(
+                "These export data were taken by a writer, which dropped each session once "
+                "written; collect them again to export them again."
+            )
+        return self._sessions, self._clients
+
+    def take(self) -> tuple[list[SessionScore], list[ClientScores]]:
+        """The sessions and clients, now the caller's alone: this object no longer holds them
+        (see the class docstring)."""
+        held = self._held()
+        self._sessions = self._clients = None
+        return held
 
     @cached_property
     def layout(self) -> Layout:

