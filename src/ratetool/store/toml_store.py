@@ -323,7 +323,9 @@ class TomlStore(Store):
     #: append went from 1.29x to 1.1x appending a first session). Callers never change it.
     _last_parsed: tuple[Path, str, bytes, ParsedFile] | None = None
 
-    def parse_file(self, path: Path, client: str) -> ParsedFile:
+    def parse_file(self, path: Path, client: str, *, remember: bool = False) -> ParsedFile:
+        """The file parsed; with ``remember``, kept as the last parse (one client's file: what
+        reading every client keeps nothing of)."""
         from ratetool.fsutil import first_link, link_message
 
         link = first_link(path, self.data_dir)
@@ -349,11 +351,12 @@ class TomlStore(Store):
                     kind="empty",
                 )
             )
-        self._last_parsed = (path, client, data, parsed)
+        if remember:
+            self._last_parsed = (path, client, data, parsed)
         return parsed
 
     def read_client(self, client: str) -> ReadResult:
-        parsed = self.parse_file(self.file_for(client), client)
+        parsed = self.parse_file(self.file_for(client), client, remember=True)
         return ReadResult(list(parsed.ratings), list(parsed.problems))
 
     def read_all(self) -> ReadResult:
@@ -378,7 +381,7 @@ class TomlStore(Store):
         by_client: dict[str, list[Rating]] = {}
         for rating in ratings:
             by_client.setdefault(rating.client, []).append(rating)
-        parsed = {c: self.parse_file(self.file_for(c), c) for c in by_client}
+        parsed = {c: self.parse_file(self.file_for(c), c, remember=True) for c in by_client}
         refuse_if_problems(p for f in parsed.values() for p in f.problems)
         known_ids = self.existing_ids() if skip_existing_ids else set()
         added: list[Rating] = []
