@@ -875,9 +875,9 @@ def test_a_toml_append_reuses_the_parse_of_the_same_bytes_only(
     parses: list[int] = []
     real = toml_store.parse_client_bytes
 
-    def counting(path: Path, data: bytes, client: str) -> toml_store.ParsedFile:
+    def counting(path: Path, data: bytes, client: str, *rules) -> toml_store.ParsedFile:
         parses.append(len(data))
-        return real(path, data, client)
+        return real(path, data, client, *rules)
 
     monkeypatch.setattr(toml_store, "parse_client_bytes", counting)
     store = open_store(data_dir, "toml")

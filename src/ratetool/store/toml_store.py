@@ -32,6 +32,8 @@ from ratetool.store import (
     refuse_if_problems,
 )
 from ratetool.store.records import (
+    Duplicates,
+    RatingRules,
     RecordError,
     file_header,
     rating_from_record,
@@ -96,7 +98,9 @@ def _too_new(path: Path, fmt: object) -> None:
         )
 
 
-def _parse_whole(path: Path, data: bytes, expected_client: str) -> list[Rating] | None:
+def _parse_whole(
+    path: Path, data: bytes, expected_client: str, rules: RatingRules | None
+) -> list[Rating] | None:
     """The file's ratings from one ``tomllib.loads`` of the whole file, or ``None`` when
     anything is wrong (then ``_parse_blocks`` finds what, and where)."""
     import tomllib
@@ -115,26 +119,38 @@ def _parse_whole(path: Path, data: bytes, expected_client: str) -> list[Rating] 
     ):
         return None
     try:
-        return [rating_from_record(record, expected_client) for record in sessions]
+        ratings = [rating_from_record(record, expected_client) for record in sessions]
     except RecordError:
         return None
+    if rules is not None:
+        duplicates = Duplicates()
+        for rating in ratings:
+            if rules.problem(rating) is not None or duplicates.problem(rating) is not None:
+                return None
+    return ratings
 
 
-def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedFile:
+def parse_client_bytes(
+    path: Path, data: bytes, expected_client: str, rules: RatingRules | None = None
+) -> ParsedFile:
     """Parse a client file's bytes into ratings and problems; never raises for bad content
-    except ``FormatTooNewError`` (a newer file is refused, not misread)."""
+    except ``FormatTooNewError`` (a newer file is refused, not misread).
+
+    Each rating is held to ``rules`` (its instrument and the limits) and to being the only one
+    of the file with its id and session number; one that is not is left out and named as a
+    problem with its line and session number."""
     parsed = ParsedFile(path=path, client=expected_client, size=len(data))
     if not data.strip():
         return parsed
-    ratings = _parse_whole(path, data, expected_client)
+    ratings = _parse_whole(path, data, expected_client, rules)
     if ratings is not None:
         parsed.ratings = ratings
         return parsed
-    _parse_blocks(parsed, data)
+    _parse_blocks(parsed, data, rules)
     return parsed
 
 
-def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
+def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = None) -> None:
     """Read a file that has a problem block by block, naming the line of each problem."""
     import tomllib
 
@@ -194,10 +210,13 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
             )
 
     # -- session blocks ----------------------------------------------------------------------
+    duplicates = Duplicates()
     for index, (start, end) in enumerate(bounds):
         last = index == len(bounds) - 1
         chunk = data[start:end]
         problem: str | None = None
+        kind = "damaged"
+        session: int | None = None
         torn = False
         line = 0
         try:
@@ -222,11 +241,20 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
                     if extra or not isinstance(sessions, list) or len(sessions) != 1:
                         problem = "a [[sessions]] block must hold exactly one session"
                     else:
+                        number = sessions[0].get("session")
+                        if type(number) is int:
+                            session = number
                         try:
-                            parsed.ratings.append(rating_from_record(sessions[0], expected_client))
+                            rating = rating_from_record(sessions[0], expected_client)
                         except RecordError as exc:
                             problem = f"session block: {exc}"
                             torn = last and str(exc).startswith("missing ")
+                        else:
+                            found = _rules_problem(rules, duplicates, rating)
+                            if found is not None:
+                                kind, problem = found
+                            else:
+                                parsed.ratings.append(rating)
         if problem is not None:
             if not line:
                 line = _line_of(data, start)
@@ -240,7 +268,22 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
                     "short when the computer stopped during a save"
                 )
                 parsed.torn_offset = start
-            parsed.problems.append(Problem(path, problem, line, kind="torn" if torn else "damaged"))
+            parsed.problems.append(
+                Problem(path, problem, line, kind="torn" if torn else kind, session=session)
+            )
+
+
+def _rules_problem(
+    rules: RatingRules | None, duplicates: Duplicates, rating: Rating
+) -> tuple[str, str] | None:
+    """``(kind, sentence)`` when ``rating`` breaks ``rules`` or repeats an id or a session
+    number of the file; ``None`` without rules (the shape alone is checked)."""
+    if rules is None:
+        return None
+    problem = rules.problem(rating)
+    if problem is not None:
+        return "invalid", problem
+    return duplicates.problem(rating)
 
 
 class TomlStore(Store):
@@ -308,7 +351,7 @@ class TomlStore(Store):
     #: append went from 1.29x to 1.1x appending a first session). Callers never change it.
     _last_parsed: tuple[Path, str, bytes, ParsedFile] | None = None
 
-    def parse_file(self, path: Path, client: str) -> ParsedFile:
+    def parse_file(self, path: Path, client: str, rules: RatingRules | None = None) -> ParsedFile:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -318,7 +361,7 @@ class TomlStore(Store):
         last = self._last_parsed
         if last is not None and last[0] == path and last[1] == client and last[2] == data:
             return last[3]
-        parsed = parse_client_bytes(path, data, client)
+        parsed = parse_client_bytes(path, data, client, rules or self.rules())
         self._last_parsed = (path, client, data, parsed)
         return parsed
 
@@ -329,13 +372,14 @@ class TomlStore(Store):
     def read_all(self) -> ReadResult:
         """Every client, parsed from its file."""
         result = ReadResult()
+        rules = self.rules()
         for path in self.files():
             if not CLIENT_CODE_RE.fullmatch(path.stem):
                 result.problems.append(
                     Problem(path, "the file name is not a valid client code; ratetool ignores it")
                 )
                 continue
-            parsed = self.parse_file(path, path.stem)
+            parsed = self.parse_file(path, path.stem, rules)
             result.ratings.extend(parsed.ratings)
             result.problems.extend(parsed.problems)
         return result
