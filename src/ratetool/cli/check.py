@@ -1,10 +1,42 @@
-"""``ratetool check [--repair]``: every problem in the data folder, and the safe repair."""
+"""``ratetool check [--repair]``: every problem in the data folder, and the safe repair.
 
-from typing import Annotated
+``show_problems`` is how ``summary`` and ``export`` name the problems they met under what they
+showed: the same lines ``check`` prints, so the two always agree word for word.
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ratetool.cli.state import get_state
+
+if TYPE_CHECKING:
+    from ratetool.store import Problem
+
+#: Problems ``summary`` and ``export`` list; ``check`` lists them all.
+MAX_SHOWN = 10
+
+
+def show_problems(problems: "Sequence[Problem]", *, err: bool) -> None:
+    """Name the problems met (up to ``MAX_SHOWN``) after what could be shown, and what to do;
+    nothing when there is none."""
+    if not problems:
+        return
+    n = len(problems)
+    if any(p.repairable for p in problems):
+        todo = "run `ratetool check --repair` for an incomplete last block, fix the rest by hand"
+    else:
+        todo = "fix the lines named in a text editor"
+    typer.echo(
+        f"{n} problem{'s' if n != 1 else ''} in the data folder; everything else is shown. "
+        f"To see it all, {todo}, then run `ratetool check`:",
+        err=err,
+    )
+    for problem in problems[:MAX_SHOWN]:
+        typer.echo(f"  {problem}", err=err)
+    if n > MAX_SHOWN:
+        typer.echo(f"  ... and {n - MAX_SHOWN} more (`ratetool check` lists them all)", err=err)
 
 
 def check(

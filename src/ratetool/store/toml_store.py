@@ -45,6 +45,8 @@ SUFFIX = paths.CLIENT_SUFFIX
 # Any line that starts with "[[" begins a new block, so even a header cut short by a crash
 # ("[[sess", or a lone "[" at the very end) belongs to the torn block, never to the intact one.
 _BLOCK_START = re.compile(rb"^[ \t]*\[(?:\[|\Z)", re.MULTILINE)
+# A table header with one bracket ("[sessions]"): never written by ratetool, so a hand edit.
+_TABLE_LINE = re.compile(rb"^[ \t]*\[[^\[\r\n][^\r\n]*$", re.MULTILINE)
 _SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
 # Patterns for problems only, compiled by ``re`` when first needed.
 _TOML_LINE = r"\(at line (\d+), column (\d+)\)"
@@ -162,6 +164,21 @@ def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = N
     # -- header ----------------------------------------------------------------------------
     header_bytes = data[:header_end]
     header: dict[str, Any] | None = None
+    table = _TABLE_LINE.search(header_bytes)
+    if table is not None:
+        # "[sessions]" for "[[sessions]]": a hand edit, never a torn write (nothing is moved).
+        found = table.group().strip().decode("utf-8", "replace")
+        parsed.problems.append(
+            Problem(
+                path,
+                f"expected [[sessions]], found {found!r}; a session block starts with two "
+                "brackets on each side, [[sessions]]",
+                _line_of(data, table.start()),
+            )
+        )
+        if not bounds:
+            return
+        header_bytes = header_bytes[: table.start()]
     try:
         header = tomllib.loads(header_bytes.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -250,9 +267,9 @@ def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = N
                             problem = f"session block: {exc}"
                             torn = last and str(exc).startswith("missing ")
                         else:
-                            found = _rules_problem(rules, duplicates, rating)
-                            if found is not None:
-                                kind, problem = found
+                            broken = _rules_problem(rules, duplicates, rating)
+                            if broken is not None:
+                                kind, problem = broken
                             else:
                                 parsed.ratings.append(rating)
         if problem is not None:
