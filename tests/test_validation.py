@@ -234,3 +234,25 @@ def test_the_cache_never_keeps_a_client_whose_file_has_a_problem(data_dir: Path)
     cache = json.loads((data_dir / ".ratetool-cache" / "cache-v3.json").read_text("utf-8"))
     assert "C-001" in cache["clients"] and "C-002" not in cache["clients"]
     assert "80 is outside" in run("summary", code=1).stdout  # said again, every time
+
+
+@pytest.mark.parametrize("store_kind", ["toml", "csv"])
+def test_an_answer_of_5000_digits_in_a_file_is_a_problem_not_an_internal_error(
+    store_kind: str, data_dir: Path, config_dir: Path
+) -> None:
+    if store_kind == "csv":
+        use_csv(config_dir)
+    rate("C-001")
+    rate("C-002")
+    if store_kind == "csv":
+        path = data_dir / "ratings.csv"
+        edit(path, sub(r"^(.*,C-002,1,.*?,checkin,1,[^,]*,)8,", r"\g<1>" + "9" * 5000 + ","))
+    else:
+        path = data_dir / "clients" / "C-002.toml"
+        edit(path, sub(r"empathy = 8,", "empathy = " + "9" * 5000 + ","))
+    [problem] = problem_lines(run("check", code=1).stderr, path)
+    assert len(problem) < 300  # the 5,000 digits are not repeated
+    assert f", line {3 if store_kind == 'csv' else 7}" in problem, problem
+    table = run("summary", code=1)
+    assert "C-001" in table.stdout and problem_lines(table.stdout, path) == [problem]
+    assert run("export", "--output", "-", code=1).stdout.count("C-001") == 1

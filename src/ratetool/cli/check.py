@@ -25,12 +25,12 @@ def show_problems(problems: "Sequence[Problem]", *, err: bool) -> None:
         return
     n = len(problems)
     if any(p.repairable for p in problems):
-        todo = "run `ratetool check --repair` for an incomplete last block, fix the rest by hand"
+        todo = "Run `ratetool check --repair` for an incomplete last block, fix the rest by hand"
     else:
-        todo = "fix the lines named in a text editor"
+        todo = "Fix the lines named in a text editor"
     typer.echo(
         f"{n} problem{'s' if n != 1 else ''} in the data folder; everything else is shown. "
-        f"To see it all, {todo}, then run `ratetool check`:",
+        f"{todo}, then run `ratetool check`:",
         err=err,
     )
     for problem in problems[:MAX_SHOWN]:

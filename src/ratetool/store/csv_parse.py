@@ -47,8 +47,9 @@ from ratetool.store.records import (
 )
 
 _INTS = {str(i): i for i in range(0, 1001)}
-_WHOLE_RE = re.compile(r"[0-9]+")
-_ANSWER_RE = re.compile(r"-?[0-9]+")
+# At most 4,000 digits: Python refuses to read a longer run of digits as a number (4,300).
+_WHOLE_RE = re.compile(r"[0-9]{1,4000}")
+_ANSWER_RE = re.compile(r"-?[0-9]{1,4000}")
 _TEXT_COLUMNS = ("id", "client", "rated_at", "instrument", "practitioner", SKIPPED_COLUMN)
 
 
@@ -492,7 +493,7 @@ def _judge(
 
 def _whole_from(text: str) -> int | None:
     """A canonical whole number from 1 (no sign, space or leading zero), else None."""
-    if text[:1] in "123456789" and text.isascii() and text.isdigit():
+    if text[:1] in "123456789" and text.isascii() and text.isdigit() and len(text) <= 4000:
         return int(text)
     return None
 

@@ -37,6 +37,12 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def _short(value: object) -> str:
+    """``repr(value)``, cut to 40 characters (a cell can hold a megabyte)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def rating_from_record(record: dict[str, Any], client: str) -> Rating:
     """Validate a record's shape and types; raise ``RecordError`` naming the field.
 
@@ -54,7 +60,7 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
         raise RecordError("id must be non-empty text")
     session = record["session"]
     if type(session) is not int or session < 1:
-        raise RecordError(f"session must be a whole number from 1 (got {session!r})")
+        raise RecordError(f"session must be a whole number from 1 (got {_short(session)})")
     rated_at = record["rated_at"]
     if type(rated_at) is not datetime:
         if isinstance(rated_at, date) and not isinstance(rated_at, datetime):
@@ -74,7 +80,7 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
         raise RecordError("answers must be a table of item = whole number")
     for key, value in answers.items():
         if type(value) is not int:
-            raise RecordError(f"answer {key} = {value!r} is not a whole number")
+            raise RecordError(f"answer {key} = {_short(value)} is not a whole number")
     skipped = record.get("skipped", ())
     if skipped:
         if type(skipped) is not list or not all(type(s) is str for s in skipped):

@@ -50,6 +50,7 @@ _TABLE_LINE = re.compile(rb"^[ \t]*\[[^\[\r\n][^\r\n]*$", re.MULTILINE)
 _SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
 # Patterns for problems only, compiled by ``re`` when first needed.
 _TOML_LINE = r"\(at line (\d+), column (\d+)\)"
+_TOO_LONG = "a number is more than 4,300 digits long"
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _parse_whole(
 
     try:
         doc = tomllib.loads(data.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except ValueError:  # not UTF-8, not TOML, or a number too long to read
         return None
     _too_new(path, doc.get("format"))
     sessions = doc.pop("sessions", [])
@@ -181,12 +182,13 @@ def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = N
         header_bytes = header_bytes[: table.start()]
     try:
         header = tomllib.loads(header_bytes.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        line, msg = (
-            _toml_problem_line(str(exc), 1)
-            if isinstance(exc, tomllib.TOMLDecodeError)
-            else (_line_of(data, exc.start), "not UTF-8 text")
-        )
+    except ValueError as exc:
+        if isinstance(exc, tomllib.TOMLDecodeError):
+            line, msg = _toml_problem_line(str(exc), 1)
+        elif isinstance(exc, UnicodeDecodeError):
+            line, msg = _line_of(data, exc.start), "not UTF-8 text"
+        else:
+            line, msg = 1, _TOO_LONG
         if not bounds:
             # Nothing but a header, and it is cut short: the file's very first write was torn.
             parsed.problems.append(
@@ -252,6 +254,8 @@ def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = N
                 except tomllib.TOMLDecodeError as exc:
                     line, msg = _toml_problem_line(str(exc), _line_of(data, start))
                     problem, torn = f"TOML syntax error: {msg}", last
+                except ValueError:  # Python reads whole numbers of up to 4,300 digits
+                    problem = _TOO_LONG
                 else:
                     sessions = doc.get("sessions")
                     extra = sorted(set(doc) - {"sessions"})
