@@ -258,7 +258,8 @@ def _parse_body(
     fmt_text = FORMAT_TEXT
     client_match = CLIENT_CODE_RE.fullmatch
     id_match = ITEM_ID_RE.fullmatch
-    rules = parsed.rules
+    rules_problem = parsed.rules.problem if parsed.rules is not None else None
+    twin_problem = parsed.duplicates.problem
 
     i = first
     while i < n_lines:
@@ -350,7 +351,10 @@ def _parse_body(
                     rid, client, session, rated_at, instrument, version, answers,
                     practitioner or None, comment or None, skipped,
                 )  # fmt: skip
-                if rules is not None and _breaks_rules(parsed, rating, line_base + start + 1):
+                if rules_problem is not None and (
+                    rules_problem(rating) is not None or twin_problem(rating) is not None
+                ):
+                    _breaks_rules(parsed, rating, line_base + start + 1)
                     continue
                 append(rating)
                 if clients is not None:

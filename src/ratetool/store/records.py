@@ -115,6 +115,9 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
 # -- Rules beyond the shape -------------------------------------------------------------------
 
 
+_UNSEEN: Any = object()
+
+
 class RatingRules:
     """What a stored rating is held to besides its shape: the session-number limit
     (``limits.session_problem``) and, when its instrument's definition is found, the instrument
@@ -136,25 +139,34 @@ class RatingRules:
     def __init__(self, resolve: Callable[[str, int], Instrument | None] | None) -> None:
         self.resolve = resolve
         self._instruments: dict[tuple[str, int], Instrument | None] = {}
-        self._answers: dict[tuple[Any, ...], str | None] = {}
+        self._verdicts: dict[tuple[Any, ...], str | None] = {}
 
     def problem(self, rating: Rating) -> str | None:
-        """Why ``rating`` cannot be read as it is, in a sentence, or ``None``."""
+        """Why ``rating`` cannot be read as it is, in a sentence, or ``None``.
+
+        Called for every rating read (100,000 in a large caseload), so the common case is one
+        comparison and one lookup of the rating's instrument and answer pattern."""
         session = rating.session
         if session > limits.MAX_SESSION or session < 1:
             return limits.session_problem(session)
+        pattern = (
+            rating.instrument,
+            rating.instrument_version,
+            tuple(rating.answers.items()),
+            rating.skipped,
+        )
+        found = self._verdicts.get(pattern, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._verdicts[pattern] = self._judge(rating)
+        return found  # type: ignore[no-any-return]
+
+    def _judge(self, rating: Rating) -> str | None:
         key = (rating.instrument, rating.instrument_version)
         if key in self._instruments:
             instrument = self._instruments[key]
         else:
             instrument = self._instruments[key] = self._resolve(*key)
-        if instrument is None:
-            return None
-        pattern = (key, tuple(rating.answers.items()), rating.skipped)
-        if pattern in self._answers:
-            return self._answers[pattern]
-        found = self._answers[pattern] = answers_problem(instrument, rating)
-        return found
+        return None if instrument is None else answers_problem(instrument, rating)
 
     def _resolve(self, instrument_id: str, version: int) -> Instrument | None:
         from ratetool.errors import RatetoolError
@@ -198,23 +210,21 @@ class Duplicates:
 
     def problem(self, rating: Rating) -> tuple[str, str] | None:
         """``(kind, sentence)`` when ``rating`` repeats the id or the session number of a rating
-        of the same client met before, else ``None`` (and ``rating`` is remembered)."""
-        twin = self.ids.get(rating.id)
-        if twin is not None and twin.client == rating.client:
+        of the same client met before, else ``None``; the first rating with an id, and with a
+        session number, is remembered (asking again about one rating gives the same answer)."""
+        twin = self.ids.setdefault(rating.id, rating)
+        if twin is not rating and twin.client == rating.client:
             return "duplicate-id", (
                 f"the id {rating.id} is used twice (sessions {twin.session} and "
                 f"{rating.session}); ids must be unique. Remove the copy by hand"
             )
-        key = (rating.client, rating.session)
-        twin = self.sessions.get(key)
-        if twin is not None:
+        twin = self.sessions.setdefault((rating.client, rating.session), rating)
+        if twin is not rating:
             return "duplicate-session", (
                 f"there are two ratings numbered session {rating.session} (ids {twin.id} and "
                 f"{rating.id}); summaries cannot order them. Give one of them a free session "
                 "number by hand"
             )
-        self.ids.setdefault(rating.id, rating)
-        self.sessions[key] = rating
         return None
 
 
