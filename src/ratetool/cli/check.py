@@ -28,6 +28,7 @@ def show_problems(problems: "Sequence[Problem]", *, err: bool) -> None:
         todo = "Run `ratetool check --repair` for an incomplete last block, fix the rest by hand"
     else:
         todo = "Fix the lines named in a text editor"
+    typer.echo("", err=err)
     typer.echo(
         f"{n} problem{'s' if n != 1 else ''} in the data folder; everything else is shown. "
         f"{todo}, then run `ratetool check`:",
