@@ -146,6 +146,7 @@ def export(
     # A file with a problem never blocks the others: every other client is exported, then the
     # problems are named on stderr and the exit status is 1.
     result = state.store.read_all()
+    problems = result.problems  # kept apart: nothing else may hold the ratings once collected
     data = collect(
         result.ratings,
         state.resolve,
@@ -165,7 +166,7 @@ def export(
         if since or until:
             asked.append(f"from {since or 'the start'} to {until or 'today'}")
         what = f" {' '.join(asked)}" if asked else ""
-        show_problems(result.problems, err=True)
+        show_problems(problems, err=True)
         raise ExportError(f"No ratings to export{what} in {state.data_dir}. Nothing was written.")
     if excel:
         from ratetool.csvformat import looks_like_number_or_date
@@ -189,8 +190,8 @@ def export(
     else:
         payload = render(data, chosen, excel=excel, delimiter=sep)
     _finish(payload, len(data.sessions), len(data.clients), path, chosen)
-    show_problems(result.problems, err=True)
-    if result.problems:
+    show_problems(problems, err=True)
+    if problems:
         raise typer.Exit(1)
 
 
