@@ -366,9 +366,11 @@ def test_client_with_a_damaged_file_is_never_cached(
     else:
         with (data_dir / "clients" / "C-1.toml").open("ab") as fh:
             fh.write(b'\n[[sessions]]\nid = "half')
-    want = invoke("summary", "--json", env=NO_CACHE)
+    want = runner.invoke(app, ["summary", "--json"], env=NO_CACHE)
+    assert want.exit_code == 1  # everything shown, the problem named, exit 1
     for _ in range(2):
-        result = invoke("summary", "--json")
+        result = runner.invoke(app, ["summary", "--json"])
+        assert result.exit_code == 1
         assert "incomplete" in result.stderr
         assert result.stdout == want.stdout
     if store_kind == "toml":

@@ -87,7 +87,7 @@ def ratings(draw) -> Rating:
     answers: dict[str, int] = {}
     skipped: list[str] = []
     for item in inst.item_ids:
-        if draw(st.integers(0, 4)) == 0:
+        if inst.allow_skip and draw(st.integers(0, 4)) == 0:  # reading holds skips to this
             skipped.append(item)
         else:
             answers[item] = draw(st.integers(inst.scale.min, inst.scale.max))

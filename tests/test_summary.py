@@ -713,7 +713,9 @@ def test_json_keys_are_the_documented_ones() -> None:
         "trends",
         "reliable_change",
         "reliable_changes",
+        "problems",
     }
+    assert data["problems"] == []
     assert all(set(s) == SESSION_KEYS for s in data["sessions"])
     assert set(data["trends"]["checkin"]) == TREND_KEYS
     assert set(data["trends"]["checkin"]["series"]) == {
@@ -730,7 +732,8 @@ def test_json_keys_are_the_documented_ones() -> None:
     assert all(set(r) == CASELOAD_KEYS for r in json.loads(run("summary", "--json").stdout))
     root = Path(__file__).resolve().parent.parent
     docs = (root / "docs" / "summary.md").read_text(encoding="utf-8")  # "summary --json"
-    for key in SESSION_KEYS | TREND_KEYS | CASELOAD_KEYS | {"answers", "item_scores", "comment"}:
+    more = {"answers", "item_scores", "comment", "problems", "file", "line", "session", "problem"}
+    for key in SESSION_KEYS | TREND_KEYS | CASELOAD_KEYS | more:
         assert f"{key}`" in docs or f'"{key}"' in docs, key
 
 
@@ -783,9 +786,14 @@ def test_damaged_file_warns_and_still_summarises(data_dir: Path) -> None:
     path.write_text(
         path.read_text(encoding="utf-8") + '\n[[sessions]]\nid = "x"\n', encoding="utf-8"
     )
-    result = run("summary", "C-001")
-    assert "Warning: 1 problem" in result.stderr
+    result = run("summary", "C-001", ok=False)
+    assert result.exit_code == 1  # all that could be shown, then the problem
+    assert "1 problem in the data folder" in result.stdout
+    assert f"{path}, line " in result.stdout.split("1 problem")[1]
     assert len(session_rows(result.stdout)) == 1
+    data = json.loads(run("summary", "C-001", "--json", ok=False).stdout)
+    assert len(data["sessions"]) == 1
+    assert [p["file"] for p in data["problems"]] == [str(path)]
 
 
 # ------------------------------------------------------------------------------------------------

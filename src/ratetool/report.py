@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ratetool.caseload import RECENT
 from ratetool.instruments import Instrument, Norms
@@ -46,6 +46,9 @@ from ratetool.scoring import (
     score_client,
     smallest_reliable_change,
 )
+
+if TYPE_CHECKING:
+    from ratetool.store import Problem
 
 __all__ = [
     "BANDS",
@@ -275,12 +278,18 @@ def rc_note(report: ClientReport, instrument_id: str) -> str:
 
 
 def client_json(
-    report: ClientReport, *, items: bool = False, comments: bool = False
+    report: ClientReport,
+    *,
+    items: bool = False,
+    comments: bool = False,
+    problems: Sequence[Problem] = (),
 ) -> dict[str, Any]:
     """``summary CLIENT --json``; the table is drawn from the same dict.
 
     ``items`` adds each session's ``answers``, ``item_scores`` and ``skipped``; ``comments`` adds
-    its ``comment``. docs/summary.md gives the schema.
+    its ``comment``. ``problems`` are those met reading the client's file (the sessions they
+    concern are not in ``sessions``), listed as ``Problem.as_json`` gives them. docs/summary.md
+    gives the schema.
     """
     scores = report.scores
     changes = scores.reliable_change
@@ -302,6 +311,7 @@ def client_json(
         "trends": trends,
         "reliable_change": rcs.get(latest) if latest is not None else None,
         "reliable_changes": rcs,
+        "problems": [p.as_json() for p in problems],
     }
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from ratetool.cli.clients import warn_problems
+from ratetool.cli.check import show_problems
 from ratetool.cli.state import get_state
 
 HELP = (
@@ -54,7 +54,9 @@ def chart(
     state = get_state(ctx)
     validate_client_code(client)
     result = state.store.read_client(client)
-    warn_problems(result.problems)
+    if not result.ratings and result.problems:
+        show_problems(result.problems, err=True)
+        raise RatetoolError(f"No session of client {client} could be read. Nothing is shown.")
     if not result.ratings:
         raise RatetoolError(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
@@ -116,6 +118,9 @@ def chart(
             f"  ratetool chart {client} --instrument {others[0]}\n"
         )
     _write(text, colour)
+    show_problems(result.problems, err=False)
+    if result.problems:
+        raise typer.Exit(1)
 
 
 def _write(text: str, colour: bool) -> None:

@@ -1,10 +1,55 @@
-"""``ratetool check [--repair]``: every problem in the data folder, and the safe repair."""
+"""``ratetool check [--repair]``: every problem in the data folder, and the safe repair.
 
-from typing import Annotated
+``show_problems`` is how ``summary`` and ``export`` name the problems they met under what they
+showed: the same lines ``check`` prints, so the two always agree word for word.
+"""
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ratetool.cli.state import get_state
+
+if TYPE_CHECKING:
+    from ratetool.store import Problem
+
+#: Problems ``summary`` and ``export`` list; ``check`` lists them all.
+MAX_SHOWN = 10
+
+
+def what_to_do(problems: "Sequence[Problem]") -> str:
+    """One sentence of advice for the kinds of problem met."""
+    kinds = {p.kind for p in problems}
+    todo = []
+    if any(p.repairable for p in problems):
+        todo.append("run `ratetool check --repair` for an incomplete last block")
+    if "link" in kinds:
+        todo.append("replace each link named with the file itself")
+    if "empty" in kinds:
+        todo.append("delete the empty files named")
+    if kinds - {"link", "empty", "torn", "cache"}:
+        todo.append("fix the lines named in a text editor")
+    text = "; ".join(todo) or "fix what is named"
+    return text[0].upper() + text[1:]
+
+
+def show_problems(problems: "Sequence[Problem]", *, err: bool) -> None:
+    """Name the problems met (up to ``MAX_SHOWN``) after what could be shown, and what to do;
+    nothing when there is none."""
+    if not problems:
+        return
+    n = len(problems)
+    typer.echo("", err=err)
+    typer.echo(
+        f"{n} problem{'s' if n != 1 else ''} in the data folder; everything else is shown. "
+        f"{what_to_do(problems)}, then run `ratetool check`:",
+        err=err,
+    )
+    for problem in problems[:MAX_SHOWN]:
+        typer.echo(f"  {problem}", err=err)
+    if n > MAX_SHOWN:
+        typer.echo(f"  ... and {n - MAX_SHOWN} more (`ratetool check` lists them all)", err=err)
 
 
 def check(
@@ -39,14 +84,12 @@ def check(
         return
     for problem in problems:
         typer.echo(str(problem), err=True)
-    if any(p.repairable for p in problems):
-        hint = " Run `ratetool check --repair` to move incomplete blocks aside."
-    elif all(p.kind == "cache" for p in problems):
+    if all(p.kind == "cache" for p in problems):
         hint = (
             " Nothing to fix by hand: the next command rebuilds the dropped cache from the files."
         )
     else:
-        hint = " Fix the lines named in a text editor, then run `ratetool check` again."
+        hint = f" {what_to_do(problems)}, then run `ratetool check` again."
     typer.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.{hint}", err=True)
     raise typer.Exit(1)
 

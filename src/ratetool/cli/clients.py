@@ -22,20 +22,6 @@ class ClientRow(TypedDict):
     last_rated_at: str
 
 
-def warn_problems(problems: Iterable[object]) -> None:
-    """Tell the practitioner, on stderr, about files that could not be fully read."""
-    problems = list(problems)
-    if not problems:
-        return
-    typer.echo(
-        f"Warning: {len(problems)} problem{'s' if len(problems) != 1 else ''} in the data "
-        "folder; the sessions that read cleanly are shown. Run `ratetool check` for details.",
-        err=True,
-    )
-    for problem in problems[:5]:
-        typer.echo(f"  {problem}", err=True)
-
-
 def client_rows(ratings: Iterable[Rating]) -> list[ClientRow]:
     by_client: dict[str, list[Rating]] = {}
     for r in ratings:
@@ -61,18 +47,26 @@ def clients(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List client codes with their number of sessions and first and last date."""
+    from ratetool.cli.check import show_problems
+
     state = get_state(ctx)
     result = state.store.read_all()
-    warn_problems(result.problems)
     rows = client_rows(result.ratings)
     if as_json:
         import json
 
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-        return
-    if not rows:
+    elif not rows:
         typer.echo(f"No ratings yet in {state.data_dir}.")
-        return
+    else:
+        _print_rows(rows)
+    # after all that could be shown: the problems, as summary names them, and exit 1
+    show_problems(result.problems, err=as_json or not rows)
+    if result.problems:
+        raise typer.Exit(1)
+
+
+def _print_rows(rows: list[ClientRow]) -> None:
     from ratetool.render import print_table
 
     print_table(

@@ -88,7 +88,7 @@ def export(
 ) -> None:
     from pathlib import Path
 
-    from ratetool.cli.clients import warn_problems
+    from ratetool.cli.check import show_problems
     from ratetool.codes import validate_client_code
     from ratetool.errors import ExportError
     from ratetool.exporters import (
@@ -143,8 +143,10 @@ def export(
     if path is not None:
         check_output(path, force=force, data_dir=state.data_dir)
 
+    # A file with a problem never blocks the others: every other client is exported, then the
+    # problems are named on stderr and the exit status is 1.
     result = state.store.read_all()
-    warn_problems(result.problems)
+    problems = result.problems  # kept apart: nothing else may hold the ratings once collected
     data = collect(
         result.ratings,
         state.resolve,
@@ -165,6 +167,7 @@ def export(
         if since or until:
             asked.append(f"from {since or 'the start'} to {until or 'today'}")
         what = f" {' '.join(asked)}" if asked else ""
+        show_problems(problems, err=True)
         raise ExportError(f"No ratings to export{what} in {state.data_dir}. Nothing was written.")
     if excel:
         from ratetool.csvformat import looks_like_number_or_date
@@ -188,6 +191,9 @@ def export(
     else:
         payload = render(data, chosen, excel=excel, delimiter=sep)
     _finish(payload, data.session_count, data.client_count, path, chosen)
+    show_problems(problems, err=True)
+    if problems:
+        raise typer.Exit(1)
 
 
 def _finish(payload: bytes, n: int, clients: int, path, chosen: str) -> None:

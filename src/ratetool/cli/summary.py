@@ -1,4 +1,9 @@
-"""``ratetool summary [CLIENT]``: scores, trends and alerts for one client or the whole caseload."""
+"""``ratetool summary [CLIENT]``: scores, trends and alerts for one client or the whole caseload.
+
+A file with a problem never hides the others: everything that reads is shown, the problems are
+named under it (on stderr with ``--json``, so standard output stays the documented JSON) and the
+exit status is 1.
+"""
 
 from datetime import date
 from enum import Enum
@@ -6,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from ratetool.cli.clients import warn_problems
+from ratetool.cli.check import show_problems
 from ratetool.cli.state import get_state
 
 #: Rows the caseload table shows unless --all or --top says otherwise.
@@ -153,7 +158,9 @@ def _client_summary(
 
     validate_client_code(client)
     result = state.store.read_client(client)
-    warn_problems(result.problems)
+    if not result.ratings and result.problems:
+        show_problems(result.problems, err=True)
+        raise RatetoolError(f"No session of client {client} could be read. Nothing is shown.")
     if not result.ratings:
         raise RatetoolError(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
@@ -162,16 +169,24 @@ def _client_summary(
     from ratetool.report import client_json, client_report, rc_note
 
     report = client_report(result.ratings, state.resolve, state.config.thresholds(), client=client)
-    data = client_json(report, items=items, comments=comments)
+    data = client_json(report, items=items, comments=comments, problems=result.problems)
     if as_json:
         _json(data)
-        return
-    from ratetool.render import print_client_summary
+    else:
+        from ratetool.render import print_client_summary
 
-    notes = {iid: rc_note(report, iid) for iid in report.instruments}
-    print_client_summary(
-        data, report.definitions, notes, items=items, comments=comments, limit=limit
-    )
+        notes = {iid: rc_note(report, iid) for iid in report.instruments}
+        print_client_summary(
+            data, report.definitions, notes, items=items, comments=comments, limit=limit
+        )
+    _done(result.problems, as_json=as_json)
+
+
+def _done(problems, *, as_json: bool) -> None:
+    """After everything that could be shown: name the problems met, and exit 1 if there were."""
+    show_problems(problems, err=as_json)
+    if problems:
+        raise typer.Exit(1)
 
 
 def _filters_text(since: date | None, practitioner: str | None) -> str:
@@ -197,34 +212,32 @@ def _caseload_summary(
         from ratetool.report import caseload, months_json
 
         result = state.store.read_all()
-        warn_problems(result.problems)
         clients = caseload(result.ratings, state.resolve, state.config.thresholds())
         months = months_json(clients, since=since, practitioner=practitioner)
         if as_json:
             _json(months)
-            return
-        if not months:
+        elif not months:
             typer.echo(_nothing(state, filters))
-            return
-        from ratetool.render import print_months
+        else:
+            from ratetool.render import print_months
 
-        print_months(months, filters)
+            print_months(months, filters)
+        _done(result.problems, as_json=as_json)
         return
     from ratetool.cache import Settings
     from ratetool.caseload import caseload_rows
 
     settings = Settings.of(state.config, state.resolve, state.config_dir)
     rows, problems = caseload_rows(state.store, settings, since=since, practitioner=practitioner)
-    warn_problems(problems)
     if as_json:
         _json(list(rows))
-        return
-    if not rows:
+    elif not rows:
         typer.echo(_nothing(state, filters))
-        return
-    from ratetool.render import print_caseload
+    else:
+        from ratetool.render import print_caseload
 
-    print_caseload(rows, dict(settings.alerts), limit=limit, filters=filters)
+        print_caseload(rows, dict(settings.alerts), limit=limit, filters=filters)
+    _done(problems, as_json=as_json)
 
 
 def _nothing(state, filters: str) -> str:

@@ -35,6 +35,7 @@ from ratetool.errors import DamagedFileError, LockTimeoutError, StoreError
 if TYPE_CHECKING:
     from ratetool.instruments import Instrument
     from ratetool.model import Rating
+    from ratetool.store.records import RatingRules
 
 #: Newest data-file format this ratetool reads and writes.
 DATA_FORMAT = 1
@@ -51,11 +52,14 @@ class Problem(NamedTuple):
     message: str
     line: int | None = None
     #: "torn" (an incomplete last record, fixed by ``check --repair``), "damaged" (fix by hand),
+    #: "invalid" (a rating that reads but breaks its instrument or a limit: fix by hand),
     #: "too-new" (written by a newer ratetool), "duplicate-id", "duplicate-session", "cache"
     #: (derived data that did not match its file: dropped and rebuilt, nothing to fix by hand),
     #: "link" (a symbolic link where a file or folder should be: never followed), "empty" (a
     #: client file holding nothing: harmless, may be deleted; appending to it writes a whole file).
     kind: str = "damaged"
+    #: The session number of the rating concerned, when the problem is about one.
+    session: int | None = None
 
     @property
     def repairable(self) -> bool:
@@ -63,7 +67,18 @@ class Problem(NamedTuple):
 
     def __str__(self) -> str:
         where = f"{self.path}, line {self.line}" if self.line else f"{self.path}"
+        if self.session is not None:
+            where += f", session {self.session}"
         return f"{where}: {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        """``{"file", "line", "session", "problem"}``, as ``--json`` output lists it."""
+        return {
+            "file": str(self.path),
+            "line": self.line,
+            "session": self.session,
+            "problem": self.message,
+        }
 
 
 @dataclass
@@ -199,22 +214,11 @@ class Store(ABC):
 
     # -- checking ------------------------------------------------------------------------------
     def check(self) -> list[Problem]:
-        """Every problem in the data folder (reads every file itself)."""
+        """Every problem in the data folder: what reading finds (``read_all``: the same rules
+        every command reads by) and an id used by two clients (reading one client cannot see
+        that)."""
         result = self.read_all()
         problems = list(result.problems)
-        numbered: dict[tuple[str, int], Rating] = {}
-        for rating in result.ratings:
-            twin = numbered.setdefault((rating.client, rating.session), rating)
-            if twin is not rating:
-                problems.append(
-                    Problem(
-                        self.file_for(rating.client),
-                        f"client {rating.client} has two ratings numbered session "
-                        f"{rating.session} (ids {twin.id} and {rating.id}); summaries cannot order "
-                        "them. Give one of them a free session number in a text editor.",
-                        kind="duplicate-session",
-                    )
-                )
         seen: dict[str, Rating] = {}
         for rating in result.ratings:
             other = seen.get(rating.id)
@@ -226,11 +230,19 @@ class Store(ABC):
                         f"{other.session} and client {rating.client} session {rating.session}); "
                         "ids must be unique. Remove the copy by hand.",
                         kind="duplicate-id",
+                        session=rating.session,
                     )
                 )
             else:
                 seen[rating.id] = rating
         return problems
+
+    def rules(self) -> RatingRules:
+        """The rules every rating read is held to (``records.RatingRules``), with this store's
+        resolver: one object per read."""
+        from ratetool.store.records import RatingRules
+
+        return RatingRules(self.resolve)
 
     def repair(self) -> list[str]:
         """Move torn tails aside (never deleting bytes); returns what was done, one line each."""

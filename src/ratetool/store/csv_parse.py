@@ -38,11 +38,18 @@ from ratetool.store.csv_format import (
     Header,
     header_problem,
 )
-from ratetool.store.records import ITEM_ID_RE, RecordError, rating_from_record
+from ratetool.store.records import (
+    ITEM_ID_RE,
+    Duplicates,
+    RatingRules,
+    RecordError,
+    rating_from_record,
+)
 
 _INTS = {str(i): i for i in range(0, 1001)}
-_WHOLE_RE = re.compile(r"[0-9]+")
-_ANSWER_RE = re.compile(r"-?[0-9]+")
+# At most 4,000 digits: Python refuses to read a longer run of digits as a number (4,300).
+_WHOLE_RE = re.compile(r"[0-9]{1,4000}")
+_ANSWER_RE = re.compile(r"-?[0-9]{1,4000}")
 _TEXT_COLUMNS = ("id", "client", "rated_at", "instrument", "practitioner", SKIPPED_COLUMN)
 
 
@@ -68,6 +75,10 @@ class ParsedCsv:
     torn_offset: int | None = None
     #: Per client, when asked for (``spans=True``).
     clients: dict[str, ClientRows] | None = None
+    #: The rules each rating is held to (``records.RatingRules``), and the ids and session
+    #: numbers met so far; without rules only the shape of each row is checked.
+    rules: RatingRules | None = None
+    duplicates: Duplicates = field(default_factory=Duplicates)
 
 
 class _Rows:
@@ -132,9 +143,13 @@ def _unescape(text: str) -> str:
     return text[1:] if text[:1] == "'" else text
 
 
-def parse_csv_bytes(path: Path, data: bytes, *, spans: bool = False) -> ParsedCsv:
-    """Parse a whole ``ratings.csv``; never raises for bad content except ``FormatTooNewError``."""
-    parsed = ParsedCsv(path=path, size=len(data), clients={} if spans else None)
+def parse_csv_bytes(
+    path: Path, data: bytes, *, spans: bool = False, rules: RatingRules | None = None
+) -> ParsedCsv:
+    """Parse a whole ``ratings.csv``; never raises for bad content except ``FormatTooNewError``.
+    With ``rules`` each rating is held to them and to being the only one of its client with its
+    id and session number; a row that is not is left out and named with its line."""
+    parsed = ParsedCsv(path=path, size=len(data), clients={} if spans else None, rules=rules)
     begin = len(BOM) if data.startswith(BOM) else 0
     rows = _Rows(data, begin)
     parsed.lines = len(rows.lines)
@@ -183,11 +198,21 @@ def _scan_too_new(path: Path, rows: _Rows, first: int, fmt_at: int, width: int) 
 
 
 def parse_more(
-    path: Path, data: bytes, begin: int, line_base: int, header: Header, *, spans: bool
+    path: Path,
+    data: bytes,
+    begin: int,
+    line_base: int,
+    header: Header,
+    *,
+    spans: bool,
+    rules: RatingRules | None = None,
 ) -> ParsedCsv:
     """Parse the rows in ``data[begin:]`` (``begin`` a row boundary, after ``line_base`` lines),
-    with ``header`` known from earlier. Offsets in the result are offsets in ``data``."""
-    parsed = ParsedCsv(path=path, header=header, size=len(data), clients={} if spans else None)
+    with ``header`` known from earlier. Offsets in the result are offsets in ``data``. ``rules``
+    as for ``parse_csv_bytes`` (ids and session numbers are compared within these rows)."""
+    parsed = ParsedCsv(
+        path=path, header=header, size=len(data), clients={} if spans else None, rules=rules
+    )
     rows = _Rows(data, begin)
     parsed.lines = line_base + len(rows.lines)
     _parse_body(parsed, data, rows, 0, line_base, spans)
@@ -233,6 +258,8 @@ def _parse_body(
     fmt_text = FORMAT_TEXT
     client_match = CLIENT_CODE_RE.fullmatch
     id_match = ITEM_ID_RE.fullmatch
+    rules_problem = parsed.rules.problem if parsed.rules is not None else None
+    twin_problem = parsed.duplicates.problem
 
     i = first
     while i < n_lines:
@@ -324,6 +351,11 @@ def _parse_body(
                     rid, client, session, rated_at, instrument, version, answers,
                     practitioner or None, comment or None, skipped,
                 )  # fmt: skip
+                if rules_problem is not None and (
+                    rules_problem(rating) is not None or twin_problem(rating) is not None
+                ):
+                    _breaks_rules(parsed, rating, line_base + start + 1)
+                    continue
                 append(rating)
                 if clients is not None:
                     entry = clients.get(client)
@@ -377,6 +409,21 @@ def _skips_ok(skipped: tuple[str, ...], answers: dict[str, int]) -> bool:
     return all(ITEM_ID_RE.fullmatch(s) for s in skipped) and set(skipped).isdisjoint(answers)
 
 
+def _breaks_rules(parsed: ParsedCsv, rating: Rating, line: int) -> bool:
+    """Whether ``rating`` breaks ``parsed.rules`` or repeats an id or session number of its
+    client (then the problem is noted with its line and session, and the row is left out)."""
+    assert parsed.rules is not None
+    problem = parsed.rules.problem(rating)
+    kind = "invalid"
+    if problem is None:
+        twin = parsed.duplicates.problem(rating)
+        if twin is None:
+            return False
+        kind, problem = twin
+    parsed.problems.append(Problem(parsed.path, problem, line, kind=kind, session=rating.session))
+    return True
+
+
 def _damaged_quote(parsed: ParsedCsv, line: int) -> None:
     parsed.problems.append(
         Problem(
@@ -422,6 +469,8 @@ def _judge(
         except RecordError as exc:
             problem = f"row: {exc}"
         else:
+            if parsed.rules is not None and _breaks_rules(parsed, rating, line_base + start + 1):
+                return
             parsed.ratings.append(rating)
             if parsed.clients is not None:
                 entry = parsed.clients.setdefault(rating.client, ClientRows())
@@ -448,7 +497,7 @@ def _judge(
 
 def _whole_from(text: str) -> int | None:
     """A canonical whole number from 1 (no sign, space or leading zero), else None."""
-    if text[:1] in "123456789" and text.isascii() and text.isdigit():
+    if text[:1] in "123456789" and text.isascii() and text.isdigit() and len(text) <= 4000:
         return int(text)
     return None
 

@@ -123,7 +123,7 @@ class CsvStore(Store):
             data = b""
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot read ({exc.strerror}).") from None
-        return parse_csv_bytes(self.path, data, spans=spans)
+        return parse_csv_bytes(self.path, data, spans=spans, rules=self.rules())
 
     def _load_index(self, client: str | None = None) -> Index | None:
         """The index file, parsed (once per process while the file stays the same). With
@@ -214,7 +214,13 @@ class CsvStore(Store):
             crc = zlib.crc32(memoryview(data)[: index.size])
             if crc == index.crc:  # the indexed bytes are unchanged: parse only what follows
                 more = parse_more(
-                    self.path, data, index.size, index.lines, Header(index.columns), spans=True
+                    self.path,
+                    data,
+                    index.size,
+                    index.lines,
+                    Header(index.columns),
+                    spans=True,
+                    rules=self.rules(),
                 )
                 if not more.problems:
                     view = View(
@@ -227,7 +233,7 @@ class CsvStore(Store):
                     )
                     self._save_view(view, info)
                     return view
-        parsed = parse_csv_bytes(self.path, data, spans=True)
+        parsed = parse_csv_bytes(self.path, data, spans=True, rules=self.rules())
         if parsed.problems:
             return View(parsed.problems, parsed.header, len(data), 0, parsed.lines, None, parsed)
         view = View(
@@ -322,7 +328,7 @@ class CsvStore(Store):
         except OSError:
             return None
         data = b"".join(chunks)
-        parsed = parse_more(self.path, data, 0, 0, header, spans=False)
+        parsed = parse_more(self.path, data, 0, 0, header, spans=False, rules=self.rules())
         return None if parsed.problems else parsed.ratings
 
     # -- caches --------------------------------------------------------------------------------

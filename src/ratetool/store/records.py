@@ -1,17 +1,26 @@
 """Turning a stored record (a dict read from TOML or CSV) into a ``Rating``, and back to TOML text.
 
-Both stores and the importer use ``rating_from_record`` so a record is judged by one set of rules.
+Both stores and the importer use ``rating_from_record`` so a record is judged by one set of rules
+for its shape; ``RatingRules`` then holds each rating read to its instrument and to the limits of
+``ratetool.limits``, and ``Duplicates`` finds an id or session number used twice in one client.
+Both stores apply them to every rating they read, so ``summary``, ``export``, ``rate`` and
+``check`` all meet the same problems.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ratetool import limits
 from ratetool.codes import CLIENT_CODE_RE
 from ratetool.model import DATE_ONLY_HOUR, Rating
+
+if TYPE_CHECKING:
+    from ratetool.instruments import Instrument
 
 REQUIRED = ("id", "session", "rated_at", "instrument", "instrument_version", "answers")
 OPTIONAL = ("practitioner", "comment", "skipped")
@@ -26,6 +35,12 @@ class RecordError(ValueError):
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _short(value: object) -> str:
+    """``repr(value)``, cut to 40 characters (a cell can hold a megabyte)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def rating_from_record(record: dict[str, Any], client: str) -> Rating:
@@ -45,7 +60,7 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
         raise RecordError("id must be non-empty text")
     session = record["session"]
     if type(session) is not int or session < 1:
-        raise RecordError(f"session must be a whole number from 1 (got {session!r})")
+        raise RecordError(f"session must be a whole number from 1 (got {_short(session)})")
     rated_at = record["rated_at"]
     if type(rated_at) is not datetime:
         if isinstance(rated_at, date) and not isinstance(rated_at, datetime):
@@ -65,7 +80,7 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
         raise RecordError("answers must be a table of item = whole number")
     for key, value in answers.items():
         if type(value) is not int:
-            raise RecordError(f"answer {key} = {value!r} is not a whole number")
+            raise RecordError(f"answer {key} = {_short(value)} is not a whole number")
     skipped = record.get("skipped", ())
     if skipped:
         if type(skipped) is not list or not all(type(s) is str for s in skipped):
@@ -95,6 +110,122 @@ def rating_from_record(record: dict[str, Any], client: str) -> Rating:
         comment or None,
         tuple(skipped),
     )
+
+
+# -- Rules beyond the shape -------------------------------------------------------------------
+
+
+_UNSEEN: Any = object()
+
+
+class RatingRules:
+    """What a stored rating is held to besides its shape: the session-number limit
+    (``limits.session_problem``) and, when its instrument's definition is found, the instrument
+    (every item answered or skipped, no other item, answers whole numbers on the scale, skips only
+    where the instrument allows them). ``rate`` and ``import`` hold a new rating to the same.
+
+    The comment and date limits (``limits.comment_problem``, ``limits.date_problem``) are held at
+    entry (``rate``, ``import``), not here: files written by earlier versions hold comments of up
+    to 5,000 characters and dates before 1900 that were accepted then, a comment is shown with
+    its control characters made visible, and a date after tomorrow today is a fine date next
+    week; none of them stops a rating being scored, so each stays readable.
+
+    ``resolve`` is the store's (``Store.resolve``); without one, or for an instrument whose
+    definition is not found, only the limits apply: such a rating stays readable (it is shown
+    without scores, with a warning). One object serves one read: definitions and answer patterns
+    are looked at once each (a caseload repeats a few answer patterns thousands of times).
+    """
+
+    def __init__(self, resolve: Callable[[str, int], Instrument | None] | None) -> None:
+        self.resolve = resolve
+        self._instruments: dict[tuple[str, int], Instrument | None] = {}
+        self._verdicts: dict[tuple[Any, ...], str | None] = {}
+
+    def problem(self, rating: Rating) -> str | None:
+        """Why ``rating`` cannot be read as it is, in a sentence, or ``None``.
+
+        Called for every rating read (100,000 in a large caseload), so the common case is one
+        comparison and one lookup of the rating's instrument and answer pattern."""
+        session = rating.session
+        if session > limits.MAX_SESSION or session < 1:
+            return limits.session_problem(session)
+        pattern = (
+            rating.instrument,
+            rating.instrument_version,
+            tuple(rating.answers.items()),
+            rating.skipped,
+        )
+        found = self._verdicts.get(pattern, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._verdicts[pattern] = self._judge(rating)
+        return found  # type: ignore[no-any-return]
+
+    def _judge(self, rating: Rating) -> str | None:
+        key = (rating.instrument, rating.instrument_version)
+        if key in self._instruments:
+            instrument = self._instruments[key]
+        else:
+            instrument = self._instruments[key] = self._resolve(*key)
+        return None if instrument is None else answers_problem(instrument, rating)
+
+    def _resolve(self, instrument_id: str, version: int) -> Instrument | None:
+        from ratetool.errors import RatetoolError
+
+        if self.resolve is None:
+            return None
+        try:
+            return self.resolve(instrument_id, version)
+        except RatetoolError:  # a definition that cannot be read: shown without scores
+            return None
+
+
+def answers_problem(instrument: Instrument, rating: Rating) -> str | None:
+    """Why the answers and skips of ``rating`` do not fit ``instrument``, or ``None``."""
+    where = f"{instrument.id} version {instrument.version}"
+    items = instrument.item_ids
+    for item_id, value in rating.answers.items():
+        problem = instrument.answer_problem(item_id, value)
+        if problem is not None:
+            if item_id not in items:
+                return f"there is an answer for {item_id!r}, which is not an item of {where}"
+            return f"{where}: {problem.split(';')[0]}"
+    if rating.skipped:
+        if not instrument.allow_skip:
+            return f"{', '.join(rating.skipped)} skipped, but {where} does not allow skipping"
+        unknown = [s for s in rating.skipped if s not in items]
+        if unknown:
+            return f"skipped lists {', '.join(unknown)}, not an item of {where}"
+    missing = [i for i in items if i not in rating.answers and i not in rating.skipped]
+    if missing:
+        return f"no answer for {', '.join(missing)} of {where}, and not listed under skipped"
+    return None
+
+
+class Duplicates:
+    """Ids and session numbers already met in one client's ratings (in file order)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, Rating] = {}
+        self.sessions: dict[tuple[str, int], Rating] = {}
+
+    def problem(self, rating: Rating) -> tuple[str, str] | None:
+        """``(kind, sentence)`` when ``rating`` repeats the id or the session number of a rating
+        of the same client met before, else ``None``; the first rating with an id, and with a
+        session number, is remembered (asking again about one rating gives the same answer)."""
+        twin = self.ids.setdefault(rating.id, rating)
+        if twin is not rating and twin.client == rating.client:
+            return "duplicate-id", (
+                f"the id {rating.id} is used twice (sessions {twin.session} and "
+                f"{rating.session}); ids must be unique. Remove the copy by hand"
+            )
+        twin = self.sessions.setdefault((rating.client, rating.session), rating)
+        if twin is not rating:
+            return "duplicate-session", (
+                f"there are two ratings numbered session {rating.session} (ids {twin.id} and "
+                f"{rating.id}); summaries cannot order them. Give one of them a free session "
+                "number by hand"
+            )
+        return None
 
 
 # -- TOML text ---------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from ratetool.store import (
     refuse_if_problems,
 )
 from ratetool.store.records import (
+    Duplicates,
+    RatingRules,
     RecordError,
     file_header,
     rating_from_record,
@@ -43,9 +45,12 @@ SUFFIX = paths.CLIENT_SUFFIX
 # Any line that starts with "[[" begins a new block, so even a header cut short by a crash
 # ("[[sess", or a lone "[" at the very end) belongs to the torn block, never to the intact one.
 _BLOCK_START = re.compile(rb"^[ \t]*\[(?:\[|\Z)", re.MULTILINE)
+# A table header with one bracket ("[sessions]"): never written by ratetool, so a hand edit.
+_TABLE_LINE = re.compile(rb"^[ \t]*\[[^\[\r\n][^\r\n]*$", re.MULTILINE)
 _SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
 # Patterns for problems only, compiled by ``re`` when first needed.
 _TOML_LINE = r"\(at line (\d+), column (\d+)\)"
+_TOO_LONG = "a number is more than 4,300 digits long"
 
 
 @dataclass
@@ -96,14 +101,16 @@ def _too_new(path: Path, fmt: object) -> None:
         )
 
 
-def _parse_whole(path: Path, data: bytes, expected_client: str) -> list[Rating] | None:
+def _parse_whole(
+    path: Path, data: bytes, expected_client: str, rules: RatingRules | None
+) -> list[Rating] | None:
     """The file's ratings from one ``tomllib.loads`` of the whole file, or ``None`` when
     anything is wrong (then ``_parse_blocks`` finds what, and where)."""
     import tomllib
 
     try:
         doc = tomllib.loads(data.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except ValueError:  # not UTF-8, not TOML, or a number too long to read
         return None
     _too_new(path, doc.get("format"))
     sessions = doc.pop("sessions", [])
@@ -115,26 +122,45 @@ def _parse_whole(path: Path, data: bytes, expected_client: str) -> list[Rating] 
     ):
         return None
     try:
-        return [rating_from_record(record, expected_client) for record in sessions]
+        ratings = [rating_from_record(record, expected_client) for record in sessions]
     except RecordError:
         return None
+    if rules is not None:
+        duplicates = Duplicates()
+        for rating in ratings:
+            if rules.problem(rating) is not None or duplicates.problem(rating) is not None:
+                return None
+    return ratings
 
 
-def parse_client_bytes(path: Path, data: bytes, expected_client: str) -> ParsedFile:
+def parse_client_bytes(
+    path: Path, data: bytes, expected_client: str, rules: RatingRules | None = None
+) -> ParsedFile:
     """Parse a client file's bytes into ratings and problems; never raises for bad content
-    except ``FormatTooNewError`` (a newer file is refused, not misread)."""
+    except ``FormatTooNewError`` (a newer file is refused, not misread).
+
+    Each rating is held to ``rules`` (its instrument and the limits) and to being the only one
+    of the file with its id and session number; one that is not is left out and named as a
+    problem with its line and session number."""
     parsed = ParsedFile(path=path, client=expected_client, size=len(data))
     if not data.strip():
         return parsed
-    ratings = _parse_whole(path, data, expected_client)
-    if ratings is not None:
-        parsed.ratings = ratings
-        return parsed
-    _parse_blocks(parsed, data)
+    try:
+        ratings = _parse_whole(path, data, expected_client, rules)
+        if ratings is not None:
+            parsed.ratings = ratings
+            return parsed
+        _parse_blocks(parsed, data, rules)
+    except RecursionError:  # brackets nested thousands deep: tomllib recurses into each
+        from ratetool import limits
+
+        line = limits.nesting_line(data.decode("utf-8", "replace"))
+        parsed.ratings = []
+        parsed.problems = [Problem(path, limits.nesting_problem(), line, kind="damaged")]
     return parsed
 
 
-def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
+def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = None) -> None:
     """Read a file that has a problem block by block, naming the line of each problem."""
     import tomllib
 
@@ -146,14 +172,30 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
     # -- header ----------------------------------------------------------------------------
     header_bytes = data[:header_end]
     header: dict[str, Any] | None = None
+    table = _TABLE_LINE.search(header_bytes)
+    if table is not None:
+        # "[sessions]" for "[[sessions]]": a hand edit, never a torn write (nothing is moved).
+        found = table.group().strip().decode("utf-8", "replace")
+        parsed.problems.append(
+            Problem(
+                path,
+                f"expected [[sessions]], found {found!r}; a session block starts with two "
+                "brackets on each side, [[sessions]]",
+                _line_of(data, table.start()),
+            )
+        )
+        if not bounds:
+            return
+        header_bytes = header_bytes[: table.start()]
     try:
         header = tomllib.loads(header_bytes.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        line, msg = (
-            _toml_problem_line(str(exc), 1)
-            if isinstance(exc, tomllib.TOMLDecodeError)
-            else (_line_of(data, exc.start), "not UTF-8 text")
-        )
+    except ValueError as exc:
+        if isinstance(exc, tomllib.TOMLDecodeError):
+            line, msg = _toml_problem_line(str(exc), 1)
+        elif isinstance(exc, UnicodeDecodeError):
+            line, msg = _line_of(data, exc.start), "not UTF-8 text"
+        else:
+            line, msg = 1, _TOO_LONG
         if not bounds:
             # Nothing but a header, and it is cut short: the file's very first write was torn.
             parsed.problems.append(
@@ -194,10 +236,13 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
             )
 
     # -- session blocks ----------------------------------------------------------------------
+    duplicates = Duplicates()
     for index, (start, end) in enumerate(bounds):
         last = index == len(bounds) - 1
         chunk = data[start:end]
         problem: str | None = None
+        kind = "damaged"
+        session: int | None = None
         torn = False
         line = 0
         try:
@@ -216,17 +261,28 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
                 except tomllib.TOMLDecodeError as exc:
                     line, msg = _toml_problem_line(str(exc), _line_of(data, start))
                     problem, torn = f"TOML syntax error: {msg}", last
+                except ValueError:  # Python reads whole numbers of up to 4,300 digits
+                    problem = _TOO_LONG
                 else:
                     sessions = doc.get("sessions")
                     extra = sorted(set(doc) - {"sessions"})
                     if extra or not isinstance(sessions, list) or len(sessions) != 1:
                         problem = "a [[sessions]] block must hold exactly one session"
                     else:
+                        number = sessions[0].get("session")
+                        if type(number) is int:
+                            session = number
                         try:
-                            parsed.ratings.append(rating_from_record(sessions[0], expected_client))
+                            rating = rating_from_record(sessions[0], expected_client)
                         except RecordError as exc:
                             problem = f"session block: {exc}"
                             torn = last and str(exc).startswith("missing ")
+                        else:
+                            broken = _rules_problem(rules, duplicates, rating)
+                            if broken is not None:
+                                kind, problem = broken
+                            else:
+                                parsed.ratings.append(rating)
         if problem is not None:
             if not line:
                 line = _line_of(data, start)
@@ -240,7 +296,22 @@ def _parse_blocks(parsed: ParsedFile, data: bytes) -> None:
                     "short when the computer stopped during a save"
                 )
                 parsed.torn_offset = start
-            parsed.problems.append(Problem(path, problem, line, kind="torn" if torn else "damaged"))
+            parsed.problems.append(
+                Problem(path, problem, line, kind="torn" if torn else kind, session=session)
+            )
+
+
+def _rules_problem(
+    rules: RatingRules | None, duplicates: Duplicates, rating: Rating
+) -> tuple[str, str] | None:
+    """``(kind, sentence)`` when ``rating`` breaks ``rules`` or repeats an id or a session
+    number of the file; ``None`` without rules (the shape alone is checked)."""
+    if rules is None:
+        return None
+    problem = rules.problem(rating)
+    if problem is not None:
+        return "invalid", problem
+    return duplicates.problem(rating)
 
 
 class TomlStore(Store):
@@ -323,7 +394,14 @@ class TomlStore(Store):
     #: append went from 1.29x to 1.1x appending a first session). Callers never change it.
     _last_parsed: tuple[Path, str, bytes, ParsedFile] | None = None
 
-    def parse_file(self, path: Path, client: str, *, remember: bool = False) -> ParsedFile:
+    def parse_file(
+        self,
+        path: Path,
+        client: str,
+        rules: RatingRules | None = None,
+        *,
+        remember: bool = False,
+    ) -> ParsedFile:
         """The file parsed; with ``remember``, kept as the last parse (one client's file: what
         reading every client keeps nothing of)."""
         from ratetool.fsutil import first_link, link_message
@@ -341,7 +419,7 @@ class TomlStore(Store):
         last = self._last_parsed
         if last is not None and last[0] == path and last[1] == client and last[2] == data:
             return last[3]
-        parsed = parse_client_bytes(path, data, client)
+        parsed = parse_client_bytes(path, data, client, rules or self.rules())
         if not data.strip() and not parsed.problems:
             parsed.problems.append(
                 Problem(
@@ -362,13 +440,14 @@ class TomlStore(Store):
     def read_all(self) -> ReadResult:
         """Every client, parsed from its file."""
         result = ReadResult(problems=self._folder_problems())
+        rules = self.rules()
         for path in self.files():
             if not CLIENT_CODE_RE.fullmatch(path.stem):
                 result.problems.append(
                     Problem(path, "the file name is not a valid client code; ratetool ignores it")
                 )
                 continue
-            parsed = self.parse_file(path, path.stem)
+            parsed = self.parse_file(path, path.stem, rules)
             result.ratings.extend(parsed.ratings)
             result.problems.extend(parsed.problems)
         return result
