@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from helpers.store_kit import folder_snapshot
 from ratetool import limits
 from ratetool.cli import app
 from ratetool.render import chart_text
@@ -29,13 +30,7 @@ def run(*args: str, input: str | None = None):
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None] | None:
-    """Every file and folder under ``folder`` with its bytes; None when there is no folder."""
-    if not folder.exists():
-        return None
-    return {
-        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
-        for p in sorted(folder.rglob("*"))
-    }
+    return folder_snapshot(folder, with_cache=True)
 
 
 def refused(result, *words: str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from helpers.store_kit import folder_snapshot
 from ratetool.cli import app
 from ratetool.instruments import load_instrument_file
 from ratetool.store import open_store
@@ -68,14 +69,7 @@ def assert_calm(result, code: int) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None] | None:
-    """Every file and folder under ``folder`` with its bytes (None for a folder); None if absent."""
-    if not folder.exists():
-        return None
-    return {
-        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
-        for p in sorted(folder.rglob("*"))
-        if ".ratetool-cache" not in p.relative_to(folder).parts  # derived, rebuilt at will
-    }
+    return folder_snapshot(folder)
 
 
 def client_file(data_dir: Path, client: str) -> Path:

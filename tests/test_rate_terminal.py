@@ -18,6 +18,7 @@ import pexpect  # a test dependency on POSIX; conftest.py leaves this file out o
 import pytest
 from typer.testing import CliRunner
 
+from helpers.store_kit import folder_snapshot
 from ratetool.cli import app
 from ratetool.store import open_store
 
@@ -86,13 +87,7 @@ def finish(child) -> str:
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None] | None:
-    if not folder.exists():
-        return None
-    return {
-        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
-        for p in sorted(folder.rglob("*"))
-        if ".ratetool-cache" not in p.relative_to(folder).parts  # derived, rebuilt at will
-    }
+    return folder_snapshot(folder)
 
 
 def answer(child, value: str, question: int, total: int = 4) -> None:

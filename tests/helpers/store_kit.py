@@ -53,6 +53,19 @@ def write_config(config_dir: Path, kind: str) -> Path:
 CACHE_DIR = ".ratetool-cache"
 
 
+def folder_snapshot(folder: Path, *, with_cache: bool = False) -> dict[str, bytes | None] | None:
+    """Every file and folder under ``folder`` with its bytes (``None`` for a folder), ``None``
+    when there is no folder: "nothing was written" compares two of these. The derived cache
+    (``.ratetool-cache/``, rebuilt at will) is left out unless ``with_cache``."""
+    if not folder.exists():
+        return None
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+        if with_cache or CACHE_DIR not in p.relative_to(folder).parts
+    }
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every data file under ``root`` (relative path -> bytes); the lock file and derived caches
     (``.ratetool-cache/``) are left out."""
