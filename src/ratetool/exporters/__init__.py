@@ -56,6 +56,11 @@ class Period:
     since: date | datetime | None = None
     until: date | datetime | None = None
 
+    @property
+    def everything(self) -> bool:
+        """No bound given: every session is in."""
+        return self.since is None and self.until is None
+
     def contains(self, when: datetime) -> bool:
         return _not_before(when, self.since) and _not_after(when, self.until)
 
@@ -220,7 +225,9 @@ def collect(
     kept_clients: list[ClientScores] = []
     for code in sorted(c for c in wanted if c in by_client):
         scored = score_client(by_client[code], resolve, thresholds, client=code)
-        kept = [s for s in scored.sessions if period.contains(s.rating.rated_at)]
+        kept = scored.sessions
+        if not period.everything:
+            kept = [s for s in kept if period.contains(s.rating.rated_at)]
         if not kept:
             continue
         sessions.extend(kept)

@@ -100,6 +100,8 @@ def csv_rows(
         computed[id(score.dimensions)] = (score.dimensions, pairs)
         return pairs
 
+    # Codes, instruments, practitioners and comments repeat: each is escaped once. Ids and
+    # times are new in every row, so they are escaped directly.
     texts: dict[str, str] = {}
 
     def text(value: str | None) -> str:
@@ -116,10 +118,10 @@ def csv_rows(
     for score in data.sessions:
         r = score.rating
         row = blank[:]
-        row[at[0]] = text(r.id)
+        row[at[0]] = escape_text(r.id, for_excel=excel)
         row[at[1]] = text(r.client)
         row[at[2]] = str(r.session)
-        row[at[3]] = text(r.rated_at.isoformat())
+        row[at[3]] = escape_text(r.rated_at.isoformat(), for_excel=excel)
         row[at[4]] = text(r.instrument)
         row[at[5]] = str(r.instrument_version)
         row[at[6]] = text(r.practitioner)
@@ -128,7 +130,7 @@ def csv_rows(
         for index, cell in computed_cells(score):
             row[index] = cell
         if score.alerts:
-            kinds = tuple(a.kind for a in score.alerts)
+            kinds = tuple([a.kind for a in score.alerts])
             alerts_text = alert_cells.get(kinds)
             if alerts_text is None:
                 alerts_text = alert_cells[kinds] = text(alerts_cell(kinds))

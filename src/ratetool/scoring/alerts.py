@@ -95,8 +95,8 @@ def drop_alert(
 ) -> Alert | None:
     """ "drop" when the rounded previous minus the rounded current percent of maximum is at least
     ``thresholds.drop``."""
-    if previous_pomp is None or pomp is None:
-        return None
+    if previous_pomp is None or pomp is None or pomp >= previous_pomp:
+        return None  # no fall: rounding keeps the order, so the shown numbers cannot fall either
     before = round_score(previous_pomp, PLACES["pomp"])
     now = round_score(pomp, PLACES["pomp"])
     assert before is not None and now is not None

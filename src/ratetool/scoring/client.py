@@ -23,7 +23,12 @@ from ratetool.scoring.alerts import (
     low_alert,
     reliable_change_alert,
 )
-from ratetool.scoring.formulas import ReliableChange, reliable_change_index, score_answers
+from ratetool.scoring.formulas import (
+    AnswerScores,
+    ReliableChange,
+    reliable_change_index,
+    score_answers,
+)
 from ratetool.scoring.rounding import shown_change
 
 #: Keys a trend can be asked for besides a dimension id.
@@ -58,9 +63,8 @@ class SessionScore(NamedTuple):
         return self.dimensions.get(key)
 
 
-def _order_key(score: SessionScore) -> tuple[int, datetime, str]:
-    r = score.rating
-    return (r.session, r.rated_at, r.id)
+def _order_key(rating: Rating) -> tuple[int, datetime, str]:
+    return (rating.session, rating.rated_at, rating.id)
 
 
 @dataclass(frozen=True)
@@ -146,68 +150,72 @@ class ClientScores:
         return shown_change(earlier[-1], values[-1][1], places) if earlier else None
 
 
-def _unscored(rating: Rating, instrument: Instrument | None) -> SessionScore:
-    items = dict.fromkeys([*rating.answers, *rating.skipped])
-    return SessionScore(rating, instrument, items, {}, None, None, None)
+#: A rating, its instrument definition (``None`` when unknown) and the scores of its answers.
+_Scored = tuple[Rating, Instrument | None, AnswerScores]
 
 
-def _score_rating(rating: Rating, instrument: Instrument | None) -> SessionScore:
+def _scores(rating: Rating, instrument: Instrument | None) -> AnswerScores:
     if instrument is None:
-        return _unscored(rating, None)
+        return AnswerScores(dict.fromkeys([*rating.answers, *rating.skipped]), {}, None, None, None)
     try:
-        s = score_answers(instrument, rating.answers)
+        return score_answers(instrument, rating.answers)
     except AnswerError as error:
         raise AnswerError(f"Client {rating.client}, session {rating.session}: {error}") from None
-    return SessionScore(rating, instrument, s.items, s.dimensions, s.overall, s.pomp, s.total)
 
 
-#: The "low" and "item" alerts by (id of the instrument, answers, thresholds); see ``_own_alerts``.
-_OWN_ALERTS: dict[
-    tuple[int, tuple[tuple[str, int], ...], Thresholds], tuple[Instrument, tuple[Alert, ...]]
-] = {}
+#: The "low" and "item" alerts by ``id()`` of the (memoised) scores; see ``_own_alerts``.
+_OWN_ALERTS: dict[int, tuple[AnswerScores, Thresholds, tuple[Alert, ...]]] = {}
 
 
-def _own_alerts(s: SessionScore, thresholds: Thresholds) -> tuple[Alert, ...]:
-    """The "low" and "item" alerts of one session: they depend only on its answers, so they are
-    worked out once per instrument, answer pattern and thresholds."""
-    if s.instrument is None:
+def _own_alerts(
+    instrument: Instrument | None, scores: AnswerScores, thresholds: Thresholds
+) -> tuple[Alert, ...]:
+    """The "low" and "item" alerts of one session: they depend only on its scores, and scoring
+    returns the same scores object for the same instrument and answers, so they are worked out
+    once per answer pattern. The entry keeps its scores object, so its ``id`` is not reused."""
+    if instrument is None:
         return ()
-    key = (id(s.instrument), tuple(s.rating.answers.items()), thresholds)
-    hit = _OWN_ALERTS.get(key)
-    if hit is not None and hit[0] is s.instrument:
-        return hit[1]
+    hit = _OWN_ALERTS.get(id(scores))
+    if hit is not None and hit[0] is scores and hit[1] == thresholds:
+        return hit[2]
     found = tuple(
         a
-        for a in (low_alert(s.pomp, thresholds), item_alert(s.instrument, s.items, thresholds))
+        for a in (
+            low_alert(scores.pomp, thresholds),
+            item_alert(instrument, scores.items, thresholds),
+        )
         if a is not None
     )
     if len(_OWN_ALERTS) >= _MEMO_LIMIT:
         _OWN_ALERTS.clear()
-    _OWN_ALERTS[key] = (s.instrument, found)
+    _OWN_ALERTS[id(scores)] = (scores, thresholds, found)
     return found
 
 
-def _reliable_change(instrument_id: str, scored: list[SessionScore]) -> ReliableChange | None:
-    with_total = [s for s in scored if s.total is not None and s.instrument is not None]
+def _reliable_change(instrument_id: str, scored: list[_Scored]) -> ReliableChange | None:
+    with_total = [
+        (rating, instrument, scores.total)
+        for rating, instrument, scores in scored
+        if scores.total is not None and instrument is not None
+    ]
     if not with_total:
         return None
-    latest = with_total[-1]
-    assert latest.instrument is not None and latest.total is not None
-    version = latest.rating.instrument_version
-    same = [s for s in with_total if s.rating.instrument_version == version]
-    norms = latest.instrument.norms
+    latest, instrument, latest_total = with_total[-1]
+    assert instrument is not None and latest_total is not None
+    same = [s for s in with_total if s[0].instrument_version == latest.instrument_version]
+    norms = instrument.norms
     if norms is None or len(same) < 2:
         return None
-    first = same[0]
-    assert first.total is not None
-    s_diff, rc, reliable = reliable_change_index(norms, first.total, latest.total)
+    first, _, first_total = same[0]
+    assert first_total is not None
+    s_diff, rc, reliable = reliable_change_index(norms, first_total, latest_total)
     direction = ("improved" if rc > 0 else "worsened") if reliable else "no reliable change"
     return ReliableChange(
         instrument=instrument_id,
         first_session=first.session,
         latest_session=latest.session,
-        first_total=first.total,
-        latest_total=latest.total,
+        first_total=first_total,
+        latest_total=latest_total,
         s_diff=s_diff,
         rc=rc,
         reliable=reliable,
@@ -230,7 +238,7 @@ def score_client(
     client, and ``AnswerError`` (naming client, session and item) if an answer does not fit its
     instrument.
     """
-    ratings = list(ratings)
+    ratings = sorted(ratings, key=_order_key)
     codes = {r.client for r in ratings} | ({client} if client is not None else set())
     if len(codes) > 1:
         raise ValueError(f"score_client got ratings of more than one client: {sorted(codes)}")
@@ -239,41 +247,41 @@ def score_client(
     (code,) = codes
 
     definitions: dict[tuple[str, int], Instrument | None] = {}
-    scored = []
+    scored: list[_Scored] = []
+    by_instrument: dict[str, list[_Scored]] = {}
     for rating in ratings:
         key = (rating.instrument, rating.instrument_version)
         if key not in definitions:
             definitions[key] = resolve(*key)
-        scored.append(_score_rating(rating, definitions[key]))
-    scored.sort(key=_order_key)
-
-    by_instrument: dict[str, list[SessionScore]] = {}
-    for s in scored:
-        by_instrument.setdefault(s.rating.instrument, []).append(s)
+        instrument = definitions[key]
+        entry = (rating, instrument, _scores(rating, instrument))
+        scored.append(entry)
+        by_instrument.setdefault(rating.instrument, []).append(entry)
 
     changes = {iid: _reliable_change(iid, of) for iid, of in by_instrument.items()}
 
-    alerts: dict[int, tuple[Alert, ...]] = {}  # by id() of the SessionScore
+    alerts: dict[int, tuple[Alert, ...]] = {}  # by id() of the rating
     for iid, of in by_instrument.items():
-        previous: SessionScore | None = None
-        last = of[-1]
-        for s in of:
+        previous: tuple[float, int] | None = None  # pomp and session number
+        last = of[-1][0]
+        for rating, instrument, scores in of:
             found: list[Alert] = []
-            if s is last:
-                change_alert = reliable_change_alert(changes[iid], s.session)
+            if rating is last:
+                change_alert = reliable_change_alert(changes[iid], rating.session)
                 if change_alert is not None:
                     found.append(change_alert)
             if previous is not None:
-                drop = drop_alert(previous.pomp, s.pomp, previous.session, thresholds)
+                drop = drop_alert(previous[0], scores.pomp, previous[1], thresholds)
                 if drop is not None:
                     found.append(drop)
-            found.extend(_own_alerts(s, thresholds))
+            found.extend(_own_alerts(instrument, scores, thresholds))
             if found:
-                alerts[id(s)] = tuple(found)
-            if s.pomp is not None:
-                previous = s
+                alerts[id(rating)] = tuple(found)
+            if scores.pomp is not None:
+                previous = (scores.pomp, rating.session)
 
-    # made anew with its alerts (the named tuple's own constructor: ``_replace`` costs five
-    # times as much, measured over 100,000 sessions)
-    sessions = [SessionScore(*s[:-1], alerts[id(s)]) if id(s) in alerts else s for s in scored]
+    sessions = [
+        SessionScore(rating, instrument, *scores, alerts.get(id(rating), ()))
+        for rating, instrument, scores in scored
+    ]
     return ClientScores(code, sessions, changes)
