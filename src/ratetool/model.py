@@ -39,6 +39,10 @@ class Rating:
     practitioner: str | None = None
     comment: str | None = None
     skipped: tuple[str, ...] = field(default=())
+    #: ``completed`` as saved; ``amended`` or ``entered-in-error`` in the corrected view
+    #: (``ratetool.corrections``). Never stored with the rating: corrections are records of
+    #: their own.
+    status: str = "completed"
 
     def __post_init__(self) -> None:
         if self.rated_at.tzinfo is None or self.rated_at.utcoffset() is None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ratetool.errors import DamagedFileError, LockTimeoutError, StoreError
 
 if TYPE_CHECKING:
+    from ratetool.corrections import Correction
     from ratetool.instruments import Instrument
     from ratetool.model import Rating
     from ratetool.store.records import RatingRules
@@ -83,14 +84,23 @@ class Problem(NamedTuple):
 
 @dataclass
 class ReadResult:
-    """Ratings that read cleanly, and every problem met while reading."""
+    """Ratings that read cleanly, as corrected (``ratetool.corrections``), and every problem
+    met while reading.
+
+    ``ratings`` is the corrected view every command shows: voided ratings are left out (they are
+    in ``voided``), amended ones carry their new answers, renamed ones their new code.
+    ``corrections`` are the corrections that applied, in the order appended."""
 
     ratings: list[Rating] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    voided: list[Rating] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
 
     def extend(self, other: ReadResult) -> None:
         self.ratings.extend(other.ratings)
         self.problems.extend(other.problems)
+        self.voided.extend(other.voided)
+        self.corrections.extend(other.corrections)
 
 
 class AddResult(NamedTuple):
@@ -160,6 +170,18 @@ class Store(ABC):
         with self.lock():
             self._refuse_case_twins(ratings)
             return self.add_locked(ratings, number_sessions, skip_existing_ids)
+
+    def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
+        """Append void and amend corrections (``ratetool.corrections``) under the data-folder
+        lock, after ``corrections.check_new`` accepts each against the client's corrected view
+        read under that lock; returns the files written. Every byte already in a file stays."""
+        raise NotImplementedError
+
+    def rename_client(self, correction: Correction) -> list[Path]:
+        """Show every rating of ``correction.client`` under ``correction.new_client`` from now
+        on (a ``rename`` correction), keeping all that was stored. Refused (``CorrectionError``)
+        when the new code already has ratings, or differs from a stored code only in case."""
+        raise NotImplementedError
 
     def refuse_case_twin(self, client: str) -> None:
         """Raise ``ClientCodeError`` if ``client`` differs from a stored code only in case (the
