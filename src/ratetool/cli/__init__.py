@@ -167,6 +167,7 @@ def root(
 #: module is imported, and its Click command built, only when that command runs (or when the full
 #: command list is shown), so ``ratetool --version`` and shell completion stay fast.
 COMMANDS: dict[str, str] = {
+    "demo": "demo",
     "rate": "rate",
     "summary": "summary",
     "chart": "chart",
