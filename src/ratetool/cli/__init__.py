@@ -167,7 +167,6 @@ def root(
 #: module is imported, and its Click command built, only when that command runs (or when the full
 #: command list is shown), so ``ratetool --version`` and shell completion stay fast.
 COMMANDS: dict[str, str] = {
-    "demo": "demo",
     "rate": "rate",
     "summary": "summary",
     "chart": "chart",
@@ -179,6 +178,7 @@ COMMANDS: dict[str, str] = {
     "instruments": "instruments",
     "paths": "paths_init",
     "init": "paths_init",
+    "demo": "demo",
 }
 
 
