@@ -201,7 +201,7 @@ def test_global_folder_options_are_not_used_either(tmp_path, temp_root):
     assert list(temp_root.iterdir()) == []
 
 
-def test_demo_help_does_not_load_rich():
+def test_demo_help_does_not_load_rich(temp_root):
     probe = (
         "import json, sys\n"
         "sys.argv = ['ratetool', *sys.argv[1:]]\n"
@@ -226,6 +226,7 @@ def test_demo_help_does_not_load_rich():
     assert loaded("demo", "--help") == []
     # Control: the same probe sees rich when the demo draws the caseload.
     assert "rich" in loaded("demo", "--answers", "8,9,7,10", "--yes")
+    assert list(temp_root.iterdir()) == []
 
 
 # -- in a real terminal ----------------------------------------------------------------------------
