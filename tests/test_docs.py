@@ -40,7 +40,7 @@ def test_quick_start_is_two_commands() -> None:
     assert len(commands) == 2, commands
     assert all("\n" not in c for c in commands)
     install_and_run, test = commands
-    assert "pip install ." in install_and_run and "ratetool rate" in install_and_run
+    assert "pip install ." in install_and_run and install_and_run.endswith("ratetool demo")
     assert "pytest" in test
 
 
@@ -48,6 +48,17 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     _, test = quick_start_commands()
     assert test in ci, f"{test!r} is not a line of .ci/run"
+
+
+def test_ci_runs_the_readme_demo_from_a_regular_install() -> None:
+    """The first command installs with `pip install .` (a built wheel, not the source tree) and
+    runs `ratetool demo`: CI does both, so the demo's package data is tested as installed."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    install_and_run, _ = quick_start_commands()
+    assert "python -m pip install ." in install_and_run
+    install = ci.index("python -m pip install --quiet .")
+    demo = next(n for n, line in enumerate(ci) if line.startswith("ratetool demo --answers "))
+    assert install < demo and "--yes" in ci[demo]
 
 
 def test_ci_makes_a_fresh_virtual_environment() -> None:

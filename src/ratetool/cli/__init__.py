@@ -178,6 +178,7 @@ COMMANDS: dict[str, str] = {
     "instruments": "instruments",
     "paths": "paths_init",
     "init": "paths_init",
+    "demo": "demo",
 }
 
 
