@@ -231,6 +231,26 @@ def test_the_save_later_command_keeps_skips_folders_and_a_comment_that_looks_lik
     assert rating.comment == "-- it's fine; $(rm -rf /)"
 
 
+def test_the_save_later_command_finds_an_instrument_file_from_another_folder(
+    data_dir, tmp_path, monkeypatch
+):
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "later.toml").write_text(NEW_INSTRUMENT, encoding="utf-8")
+    monkeypatch.chdir(here)
+    with monkeypatch.context() as patched:
+        patched.setattr(Store, "add", failing_add)
+        result = run(["rate", "C-014", "-i", "later.toml"], input="4\n5\n\ny\nq\n")
+    assert result.exit_code == 1, result.output
+    command = shlex.split(result.stderr.rstrip().splitlines()[-1])
+    assert f"--instrument={here / 'later.toml'}" in command
+    monkeypatch.chdir(tmp_path)
+    saved = run(command[1:])
+    assert saved.exit_code == 0, saved.output
+    (rating,) = open_store(data_dir).read_client("C-014").ratings
+    assert (rating.instrument, rating.answers) == ("later", {"felt_safe": 4, "came_back": 5})
+
+
 def test_ctrl_c_at_the_retry_question_still_tells_how_to_save_later(data_dir, monkeypatch):
     monkeypatch.setattr(Store, "add", failing_add)
     answers = iter(["8", "9", "7", "10", "", "y"])
@@ -321,4 +341,19 @@ def test_a_reader_gone_before_the_save_still_exits_1_and_saves_nothing(data_dir)
         proc.wait(timeout=60)
     assert proc.returncode == 1, err
     assert "Traceback" not in err
+    assert not data_dir.exists()
+
+
+@pytest.mark.posix_only
+def test_standard_input_closed_is_the_end_of_input_not_a_bug(data_dir):
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "ratetool", "rate", "C-014"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Nothing was saved" in proc.stderr and "internal error" not in proc.stderr
+    assert "Question" not in proc.stdout
     assert not data_dir.exists()

@@ -133,6 +133,8 @@ def rate(
         from ratetool.model import now
         from ratetool.questionnaire import Interview
 
+        if sys.stdin is None:  # started with standard input closed (`<&-`): nobody can answer
+            raise EOFError
         _clear_screen()
         interview = Interview(
             inst,
@@ -182,7 +184,7 @@ def _clear_screen() -> None:
     """At a terminal (input and output both), clear the screen and its scrollback, so nothing
     from before (another client's code in `ratetool clients`) is visible to the client. Piped
     output, or a terminal that says it cannot (TERM=dumb), is left as it is."""
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout)):
         return
     if os.name != "nt" and os.environ.get("TERM", "dumb") in ("", "dumb"):
         return
@@ -197,8 +199,9 @@ def _reason(exc: BaseException) -> str:
 
 
 def _save(store: "Store", rating: "Rating") -> "Rating":
-    """Append the rating; after an interview, a failed save can be tried again, so the client's
-    answers are not lost to a full disk, a busy lock or a folder that was unplugged."""
+    """Append the rating after an interview. A failed save can be tried again, so the client's
+    answers are not lost to a full disk, a busy lock or a folder that was unplugged; a damaged
+    file (fixed by hand or by `check --repair`, not by waiting) is raised at once."""
     from ratetool import messages as m
     from ratetool.errors import DamagedFileError, RatetoolError
 
@@ -233,6 +236,8 @@ def _save_later(
         f"{item}={result.answers[item] if item in result.answers else 's'}"
         for item in inst.item_ids
     )
+    if spec.endswith(".toml") or "/" in spec or os.sep in spec:  # a file: found from anywhere
+        spec = os.path.abspath(os.path.expanduser(spec))
     args += ["rate", client, f"--instrument={spec}", f"--date={when.isoformat()}"]
     args.append(f"--answers={given}")
     if result.comment:
