@@ -574,7 +574,8 @@ def test_a_closed_output_pipe_is_not_reported_as_a_file_problem(data_dir, args):
         proc.stdout.close()  # before the program writes: its first write meets a closed pipe
         err = proc.stderr.read().decode("utf-8", "replace")
         proc.wait(timeout=60)
-    assert proc.returncode == 1
+    # `rate` saved the rating (checked below): exit 0, or a script would retry and store it twice
+    assert proc.returncode == (0 if args[0] == "rate" else 1)
     assert "Could not use" not in err
     assert "Nothing was changed" not in err  # untrue after a save: the rating below is stored
     assert "Traceback" not in err

@@ -223,12 +223,37 @@ def test_back_while_changing_question_1_from_the_review_returns_to_the_review(da
     assert read_ratings(data_dir, "C-014")[0].answers["empathy"] == 8
 
 
-def test_review_refuses_an_unknown_choice_gently(data_dir):
-    result = run(["rate", "C-014"], input=lines("8", "9", "7", "10", "", "9", "zz", ""))
+def test_review_refuses_an_unknown_choice_gently_in_one_line(data_dir):
+    typed = lines("8", "9", "7", "10", "", "9", "zz", "²", "0", "9" * 5000, "")
+    result = run(["rate", "C-014"], input=typed)
     assert_calm(result, 0)
-    bad_choice = "Please press Enter to save, or type a number from 1 to 4, or c."
-    assert result.output.count(bad_choice) == 2
+    bad_choice = "Please press Enter (or y) to save, or type a number from 1 to 4, or c: "
+    assert result.output.count(bad_choice) == 5
+    # asked again in one line each time: the review itself was shown once
+    assert result.output.count("Your answers") == 1
+    assert result.output.count("Press Enter to save, a number to change that answer") == 1
     assert read_ratings(data_dir, "C-014")[0].answers["trust"] == 10
+
+
+@pytest.mark.parametrize("typed", ["y", "Y", "yes", "  YES ", "Yes", ""])
+def test_review_saves_on_enter_y_and_yes(data_dir, typed):
+    result = run(["rate", "C-014"], input=lines("8", "9", "7", "10", "", typed))
+    assert_calm(result, 0)
+    assert "Please press Enter" not in result.output
+    assert result.output.count("Your answers") == 1
+    (rating,) = read_ratings(data_dir, "C-014")
+    assert rating.answers == {"empathy": 8, "warmth": 9, "genuineness": 7, "trust": 10}
+
+
+def test_review_prompt_is_one_line_that_fits_the_screen(data_dir):
+    result = run(["rate", "C-014"], input=lines("8", "9", "7", "10", "", "y"))
+    assert_calm(result, 0)
+    review = result.output[result.output.index("Your answers") :]
+    comment_line = next(line for line in review.splitlines() if "Comment:" in line)
+    after = review[review.index(comment_line) + len(comment_line) + 1 :]
+    prompt = after.splitlines()[0]  # the line right after the review is the prompt itself
+    assert prompt.startswith("Press Enter to save, a number to change that answer, or c ")
+    assert len(prompt.partition("Thank you")[0]) < 80
 
 
 def test_a_comment_too_long_to_keep_is_refused_before_the_answers_are_lost(data_dir):

@@ -37,18 +37,18 @@ def ratetool_command() -> list[str]:
     return [sys.executable, "-m", "ratetool"]
 
 
-def terminal_env() -> dict[str, str]:
+def terminal_env(term: str = "dumb") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "RATETOOL_DEBUG")}
-    env.update(NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1")
+    env.update(NO_COLOR="1", TERM=term, PYTHONUNBUFFERED="1")
     return env  # RATETOOL_DATA_DIR / RATETOOL_CONFIG_DIR come from the autouse fixture
 
 
-def spawn(*args: str):
-    program, *rest = ratetool_command()
+def spawn(*args: str, term: str = "dumb", program: list[str] | None = None):
+    program, *rest = program or ratetool_command()
     child = pexpect.spawn(
         program,
         [*rest, *args],
-        env=terminal_env(),
+        env=terminal_env(term),
         encoding="utf-8",
         timeout=TIMEOUT,
         dimensions=(40, 100),
@@ -170,6 +170,59 @@ def test_review_changes_an_answer_in_a_terminal(data_dir):
     assert rating.answers["trust_1"] == 5
     assert rating.skipped == ()
     assert len(rating.answers) == 12
+
+
+# -- the screen is cleared before the client sees it -----------------------------------------------
+
+#: What `rate` writes to clear the screen, the cursor home, then the scrollback.
+CLEAR = "\x1b[2J\x1b[1;1H\x1b[3J"
+
+
+def test_the_screen_is_cleared_before_the_first_question(data_dir):
+    """`ratetool clients; ratetool rate C-7` in one terminal: the caseload (another client's
+    code) is on screen, then `rate` clears the screen and the scrollback before its introduction,
+    so the client sees only their questions."""
+    seed_session("C-001")
+    shell = ["sh", "-c", '"$@" clients && exec "$@" rate C-7', "sh", *ratetool_command()]
+    child = spawn(term="xterm", program=shell)
+    child.expect_exact("C-001")  # the caseload, as the practitioner left it
+    assert child.expect_exact([CLEAR, "Session check-in"]) == 0  # the clear comes first
+    child.expect_exact("Session check-in")
+    for n, value in enumerate(("8", "9", "7", "10"), start=1):
+        answer(child, value, n)
+    child.expect_exact("> ")
+    child.sendline("")
+    child.expect_exact("Press Enter to save")
+    child.sendline("y")
+    child.expect_exact("Saved: session 1 for C-7")
+    shown = finish(child)
+    assert child.exitstatus == 0, shown
+    before, clear, after = shown.partition(CLEAR)
+    assert clear and "C-001" in before
+    assert "Question 1 of 4" not in before and "Session check-in" not in before
+    assert "C-001" not in after  # nothing of the caseload is drawn again below the clear
+    assert after.count(CLEAR) == 0  # cleared once, before the introduction
+
+
+@pytest.mark.parametrize(
+    "term,args", [("dumb", ()), ("xterm", ("--answers", "8,9,7,10"))], ids=["dumb", "answers"]
+)
+def test_no_clear_on_a_dumb_terminal_or_with_answers(data_dir, term, args):
+    child = spawn("rate", "C-014", *args, term=term)
+    if args:
+        child.expect_exact("Save this rating for C-014?")
+        child.sendline("y")
+    else:
+        for n, value in enumerate(("8", "9", "7", "10"), start=1):
+            answer(child, value, n)
+        child.expect_exact("> ")
+        child.sendline("")
+        child.expect_exact("Press Enter to save")
+        child.sendline("")
+    child.expect_exact("Saved: session 1 for C-014")
+    shown = finish(child)
+    assert child.exitstatus == 0, shown
+    assert "\x1b[2J" not in shown and "\x1b[3J" not in shown
 
 
 # -- 12. Ctrl-C ------------------------------------------------------------------------------------

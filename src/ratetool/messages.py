@@ -34,9 +34,8 @@ REVIEW_HEADING = "Your answers"
 REVIEW_COMMENT = "Comment: {comment}"
 REVIEW_NO_COMMENT = "Comment: (none)"
 REVIEW_SKIPPED = "skipped"
-REVIEW_HOW = "Press Enter to save. To change an answer, type its number; c changes the comment."
-REVIEW_PROMPT = "Press Enter to save, or a number, or c: "
-REVIEW_BAD = "Please press Enter to save, or type a number from 1 to {total}, or c."
+REVIEW_PROMPT = "Press Enter to save, a number to change that answer, or c for the comment: "
+REVIEW_BAD = "Please press Enter (or y) to save, or type a number from 1 to {total}, or c: "
 THANK_YOU = "Thank you. Please turn the screen back to your practitioner."
 
 # -- the practitioner ----------------------------------------------------------------------------
@@ -47,4 +46,5 @@ PROMPT_INPUT_ENDED = "Input ended before an answer was given. Nothing was saved.
 CONFIRM_SAVE = "Save this rating for {client}?"
 NOT_SAVED = "Not saved."
 SAVE_FAILED = "Could not save the answers yet: {reason}"
+SAVE_LATER = "Nothing was saved. To save these answers later, run:\n  {command}"
 SAVE_RETRY = "Fix that (for example free some disk space), then press Enter to try again, or type q to quit without saving: "

@@ -19,6 +19,9 @@ from ratetool.limits import MAX_COMMENT, has_control, normalise_line_breaks, vis
 
 BACK = {"b", "back"}
 SKIP = {"s", "skip"}
+#: At the review, what saves: Enter, or the ``y`` most people type (any case).
+SAVE = {"", "y", "yes"}
+COMMENT = {"c"}
 REMOVE_COMMENT = {"-"}
 SKIPPED = object()
 
@@ -210,7 +213,23 @@ class Interview:
                 else m.REVIEW_NO_COMMENT
             )
         )
-        self.say(m.REVIEW_HOW)
+
+    def review_choice(self, raw: str) -> str | int | None:
+        """What a line typed at the review asks for: "save", "back", "comment", the index of
+        the question to change, or ``None`` for anything else (asked again)."""
+        low = raw.strip().lower()
+        if low in SAVE:
+            return "save"
+        if low in BACK:
+            return "back"
+        if low in COMMENT:
+            return "comment"
+        # ASCII digits only ("²" is a digit to str.isdigit, not to int), and few of them.
+        if low.isascii() and low.isdigit() and len(low) <= 6:
+            number = int(low)
+            if 1 <= number <= len(self.instrument.items):
+                return number - 1
+        return None
 
     # -- the flow ----------------------------------------------------------------------------
     def run(self) -> InterviewResult:
@@ -242,24 +261,23 @@ class Interview:
             if not self.review:
                 break
             self.show_review()
-            choice = self._ask(m.REVIEW_PROMPT).strip().lower()
-            if not choice:
+            choice = self.review_choice(self._ask(m.REVIEW_PROMPT))
+            while choice is None:  # asked again in one line, the review stays where it is
+                choice = self.review_choice(self._ask(m.REVIEW_BAD.format(total=n)))
+            if choice == "save":
                 break
-            if choice in BACK:
+            if choice == "back":
                 step = n if self.ask_comment else n - 1
                 continue
-            if choice == "c":
+            if choice == "comment":
                 text = self.ask_comment_text()
                 if text != "back":
                     self.comment = text
                 continue
-            if choice.isdigit() and 1 <= int(choice) <= n:
-                index = int(choice) - 1
-                result = self.ask_item(index, from_review=True)
-                if result != "back":
-                    self.values[items[index].id] = result
-                continue
-            self.say(m.REVIEW_BAD.format(total=n))
+            assert isinstance(choice, int)
+            result = self.ask_item(choice, from_review=True)
+            if result != "back":
+                self.values[items[choice].id] = result
         answers = {item.id: v for item in items if isinstance(v := self.values.get(item.id), int)}
         skipped = tuple(item.id for item in items if self.values.get(item.id) is SKIPPED)
         return InterviewResult(answers=answers, skipped=skipped, comment=self.comment)

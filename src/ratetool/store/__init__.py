@@ -277,6 +277,18 @@ class Store(ABC):
     def existing_ids(self) -> set[str]:
         return {r.id for r in self.read_all().ratings}
 
+    def check_can_add(self, client: str, instrument: Instrument) -> None:
+        """Raise the error that adding a rating of ``instrument`` for ``client`` would raise, as
+        far as it can be known before the rating exists: a damaged, torn, too new or linked
+        client file, a client code that differs from a stored one only in case, a linked lock
+        file. The check-in calls this before the first question, so the client never answers
+        questions whose answers could not be saved."""
+        from ratetool.fsutil import refuse_links
+
+        refuse_if_problems(self.read_client(client).problems)
+        self.refuse_case_twin(client)
+        refuse_links(self.data_dir / LOCK_NAME, self.data_dir)
+
 
 def open_store(data_dir: Path, kind: str = "toml", resolve: Resolver | None = None) -> Store:
     if kind == "csv":

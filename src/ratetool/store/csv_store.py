@@ -506,3 +506,32 @@ class CsvStore(Store):
         target = move_tail_aside(self.path, parsed.torn_offset, self.data_dir)
         size = parsed.size - parsed.torn_offset
         return [f"{self.path}: moved the incomplete last row ({size} bytes) to {target.name}"]
+
+    # -- before a check-in -------------------------------------------------------------------
+    def check_can_add(self, client: str, instrument: Instrument) -> None:
+        """As ``Store.check_can_add``, and: every item of ``instrument`` has a column in
+        ``ratings.csv`` (its header was fixed when the file was created), or can have one in a
+        new file. ``StoreError`` with what to do otherwise."""
+        super().check_can_add(client, instrument)
+        header = self._view().header or self.header
+        if header is None:  # a new file gets a column for every item that can be a column
+            unfit = [
+                i for i in instrument.item_ids if not ITEM_ID_RE.fullmatch(i) or is_reserved(i)
+            ]
+            if unfit:
+                raise StoreError(
+                    f"item {unfit[0]!r} of instrument {instrument.id} cannot have a column in "
+                    "ratings.csv (it is the name of one of ratetool's own columns); keep this "
+                    "data folder on the toml store. Nothing was written."
+                )
+            return
+        missing = [i for i in instrument.item_ids if i not in header.items]
+        if missing:
+            s = "s" if len(missing) > 1 else ""
+            raise StoreError(
+                f"{self.path} has no column for item{s} {', '.join(missing)} of instrument "
+                f"{instrument.id} (its columns were fixed when the file was created, before this "
+                "instrument was known). Run `ratetool migrate --to csv` to write a new "
+                "ratings.csv with a column for every instrument known now (the old file is "
+                "kept), then try again. Nothing was written."
+            )
