@@ -259,6 +259,12 @@ def finish(child) -> None:
     child.close()
 
 
+def begin(child) -> None:
+    """The demo waits for Enter before the check-in clears the screen for the client."""
+    child.expect_exact("Press Enter to begin the check-in")
+    child.sendline("")
+
+
 def answer(child, value: str, question: int) -> None:
     child.expect_exact(f"Question {question} of 4")
     child.expect_exact("Your answer (")
@@ -270,6 +276,7 @@ def answer(child, value: str, question: int) -> None:
 def test_demo_in_a_real_terminal_leaves_the_real_folders_byte_identical(real_folders, temp_root):
     child = spawn_demo()
     child.expect_exact("ratetool demo: a check-in for a made-up client, DEMO-1")
+    begin(child)
     for question, value in enumerate(("8", "9", "7", "10"), 1):
         answer(child, value, question)
     child.expect_exact("Anything that would have made today better?")
@@ -293,6 +300,7 @@ def test_demo_in_a_real_terminal_leaves_the_real_folders_byte_identical(real_fol
 def test_stopping_the_demo_in_a_terminal_leaves_nothing(real_folders, temp_root, how):
     before, snapshot = real_folders
     child = spawn_demo()
+    begin(child)
     answer(child, "8", 1)
     child.expect_exact("Question 2 of 4")
     child.expect_exact("): ")

@@ -10,6 +10,7 @@ folders (and ``--data-dir``/``--config-dir``) are never read, created or written
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -77,6 +78,11 @@ def demo(
     validate_client_code(client)  # before the introduction that names it
     typer.echo(INTRO.format(client=client))
     typer.echo("")
+    if answers is None and sys.stdin.isatty() and sys.stdout.isatty():
+        # The check-in clears the screen before its first question (the client sees only their
+        # questions): let the reader take this in first.
+        typer.echo("Press Enter to begin the check-in (Ctrl-C stops the demo).")
+        sys.stdin.readline()
     with _stopped_by_signals(), tempfile.TemporaryDirectory(prefix="ratetool-demo-") as tmp:
         data_dir = Path(tmp) / "data"
         config_dir = Path(tmp) / "config"
