@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import tomllib
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from ratetool.instruments import (
     FORMAT_VERSION,
     Instrument,
     Listing,
+    Norms,
     Registry,
     builtin_ids,
     check_answer,
@@ -144,8 +146,11 @@ def test_example_file_validates() -> None:
     assert example.allow_skip is True
     assert example.scale.mid_label
     assert sum(item.reverse for item in example.items) == 1
-    assert example.norms is not None
-    assert "PLACEHOLDER" in EXAMPLE.read_text(encoding="utf-8")
+    # no active norms: made-up norms gave made-up reliable change; the comment says what is needed
+    assert example.norms is None
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert "norms" not in tomllib.loads(text)
+    assert "# [norms]" in text and 'source = "..."' in text and "own data, n = " in text
 
 
 def test_base_definition_is_valid(tmp_path: Path) -> None:
@@ -176,7 +181,8 @@ def test_texts_are_stripped(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------------
 # Bad definitions: each names the file, the key or item, and the problem
 
-NORMS = "\n[norms]\nsd = 5\nreliability = 0.8\n"
+SOURCE = 'source = "own data, n = 120"\n'
+NORMS = "\n[norms]\nsd = 5\nreliability = 0.8\n" + SOURCE
 
 BAD = {
     "duplicate item id": (
@@ -256,7 +262,7 @@ BAD = {
     ),
     "unknown norms key": (
         BASE + NORMS + "alpha = 0.9\n",
-        ["unknown key 'alpha' in [norms]; known keys: sd, reliability"],
+        ["unknown key 'alpha' in [norms]; known keys: sd, reliability, source"],
     ),
     "dimension label not text": (
         changed('warmth = "Felt cared about"', "warmth = 3"),
@@ -328,7 +334,7 @@ BAD = {
         ["missing [dimensions] section"],
     ),
     "missing norms key": (
-        BASE + "\n[norms]\nsd = 5\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = 5\n",
         ["[norms] is missing required key 'reliability'"],
     ),
     "bad instrument id": (
@@ -363,36 +369,48 @@ BAD = {
         ["format must be a whole number", "remove the quotes"],
     ),
     "sd zero": (
-        BASE + "\n[norms]\nsd = 0\nreliability = 0.8\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = 0\nreliability = 0.8\n",
         ["sd in [norms] must be greater than 0, not 0"],
     ),
     "sd negative": (
-        BASE + "\n[norms]\nsd = -1.5\nreliability = 0.8\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = -1.5\nreliability = 0.8\n",
         ["sd in [norms] must be greater than 0"],
     ),
     "sd not a number": (
-        BASE + '\n[norms]\nsd = "5"\nreliability = 0.8\n',
+        BASE + "\n[norms]\n" + SOURCE + 'sd = "5"\nreliability = 0.8\n',
         ["sd in [norms] must be a number"],
     ),
     "sd nan": (
-        BASE + "\n[norms]\nsd = nan\nreliability = 0.8\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = nan\nreliability = 0.8\n",
         ["sd in [norms] must be an ordinary number"],
     ),
     "sd impossible for the total range": (
-        BASE + "\n[norms]\nsd = 11\nreliability = 0.8\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = 11\nreliability = 0.8\n",
         ["sd in [norms] (11) is impossible for a total score from 0 to 20", "at most 10"],
     ),
     "reliability one": (
-        BASE + "\n[norms]\nsd = 5\nreliability = 1\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = 5\nreliability = 1\n",
         ["reliability in [norms] must be between 0 and 1", "not 1"],
     ),
     "reliability zero": (
-        BASE + "\n[norms]\nsd = 5\nreliability = 0.0\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = 5\nreliability = 0.0\n",
         ["reliability in [norms] must be between 0 and 1", "not 0.0"],
     ),
     "reliability above one": (
-        BASE + "\n[norms]\nsd = 5\nreliability = 1.2\n",
+        BASE + "\n[norms]\n" + SOURCE + "sd = 5\nreliability = 1.2\n",
         ["reliability in [norms] must be between 0 and 1", "not 1.2"],
+    ),
+    "norms without a source": (
+        BASE + "\n[norms]\nsd = 5\nreliability = 0.8\n",
+        ["[norms] has no 'source'", "own data, n = 120", "Norms without a source are refused"],
+    ),
+    "norms with an empty source": (
+        BASE + NORMS.replace("own data, n = 120", "  "),
+        ["[norms] has no 'source' (or an empty one)"],
+    ),
+    "norms source not text": (
+        BASE + "\n[norms]\nsd = 5\nreliability = 0.8\nsource = 120\n",
+        ["source in [norms] must be text in double quotes, not 120"],
     ),
     "norms not a section": (
         changed("version = 1", "version = 1\nnorms = 3"),
@@ -550,6 +568,7 @@ TOML_VALUES = st.recursive(
             ("items", 0, "id"),
             ("norms",),
             ("norms", "sd"),
+            ("norms", "source"),
             ("new",),
         ]
     ),
@@ -842,3 +861,34 @@ def test_import_does_not_load_tomllib_typer_or_rich() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------------------
+# Norms need a source
+
+
+def test_norms_without_source_are_refused_by_validate_and_by_loading(config_dir: Path) -> None:
+    """Made-up norms gave made-up reliable change: `instruments validate` and every use of the
+    instrument (here `rate`, which loads it from the instruments folder) refuse norms without a
+    source, naming the file and the key, and nothing is saved."""
+    from typer.testing import CliRunner
+
+    from ratetool.cli import app
+
+    path = custom(config_dir, BASE + "\n[norms]\nsd = 5\nreliability = 0.8\n", "mini.toml")
+    runner = CliRunner()
+    checked = runner.invoke(app, ["instruments", "validate", str(path)])
+    assert checked.exit_code == 1
+    assert f"{path}: [norms] has no 'source'" in " ".join(checked.stderr.split())
+    assert "Traceback" not in checked.stderr
+    rated = runner.invoke(app, ["rate", "C-001", "--instrument", "mini", "--answers", "9,9", "--yes"])
+    assert rated.exit_code == 1 and f"{path}: [norms] has no 'source'" in rated.stderr
+    assert "saved" not in rated.stdout.lower()
+    with pytest.raises(InstrumentError, match="has no 'source'"):
+        Registry(config_dir).get("mini")
+    # with a source, the same file is fine, and `instruments show` names the source
+    path.write_text(BASE + NORMS, encoding="utf-8")
+    assert runner.invoke(app, ["instruments", "validate", str(path)]).exit_code == 0
+    shown = runner.invoke(app, ["instruments", "show", "mini"])
+    assert "Norms (total score): sd 5.0, reliability 0.8; own data, n = 120" in shown.stdout
+    assert Registry(config_dir).get("mini").norms == Norms(5.0, 0.8, "own data, n = 120")

@@ -85,7 +85,8 @@ def show(
     typer.echo(f"Scale: {s.min} ({s.min_label}) to {s.max} ({s.max_label}){mid}")
     typer.echo(f"Skipping allowed: {'yes' if inst.allow_skip else 'no'}")
     if inst.norms:
-        typer.echo(f"Norms (total score): sd {inst.norms.sd}, reliability {inst.norms.reliability}")
+        n = inst.norms
+        typer.echo(f"Norms (total score): sd {n.sd}, reliability {n.reliability}; {n.source}")
     from ratetool.render import print_table
 
     labels = {d.id: d.label for d in inst.dimensions}

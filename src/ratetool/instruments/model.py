@@ -44,10 +44,12 @@ class Item(NamedTuple):
 
 
 class Norms(NamedTuple):
-    """Standard deviation and reliability of the *total* score, for reliable change."""
+    """Standard deviation and reliability of the *total* score, for reliable change, and where
+    they come from (a citation, or "own data, n = ..."): norms without a source are refused."""
 
     sd: float
     reliability: float
+    source: str
 
 
 class Dimension(NamedTuple):

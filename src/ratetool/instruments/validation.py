@@ -45,7 +45,7 @@ _TOP_KEYS = (
 )
 _SCALE_KEYS = ("min", "max", "min_label", "max_label", "mid_label")
 _ITEM_KEYS = ("id", "dimension", "text", "reverse")
-_NORMS_KEYS = ("sd", "reliability")
+_NORMS_KEYS = ("sd", "reliability", "source")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -376,11 +376,13 @@ def _check_items(
 
 def _check_norms(raw: object, check: _Checker) -> Norms | None:
     if not isinstance(raw, Mapping):
-        check.add(f"norms must be a [norms] section with sd and reliability, not {_describe(raw)}")
+        check.add(
+            f"norms must be a [norms] section with sd, reliability and source, not {_describe(raw)}"
+        )
         return None
     check.unknown_keys(raw, _NORMS_KEYS, "in [norms]")
-    sd = reliability = None
-    for key in _NORMS_KEYS:
+    sd = reliability = source = None
+    for key in ("sd", "reliability"):
         if key not in raw:
             check.add(f"[norms] is missing required key '{key}'")
     if "sd" in raw:
@@ -396,9 +398,23 @@ def _check_norms(raw: object, check: _Checker) -> Norms | None:
                 f"0.85, not {raw['reliability']!r}"
             )
             reliability = None
-    if sd is None or reliability is None:
+    given = raw.get("source")
+    if given is None or (isinstance(given, str) and not given.strip()):
+        check.add(NORMS_SOURCE_MISSING)
+    else:
+        source = check.text(given, "source in [norms]")
+    if sd is None or reliability is None or source is None:
         return None
-    return Norms(sd=sd, reliability=reliability)
+    return Norms(sd=sd, reliability=reliability, source=source)
+
+
+#: Norms without a source are refused: made-up norms give made-up reliable change.
+NORMS_SOURCE_MISSING = (
+    "[norms] has no 'source' (or an empty one): say where sd and reliability come from, a "
+    'citation (source = "Author, Manual, 2nd ed., p. 12") or your own data (source = "own data, '
+    'n = 120"). Norms without a source are refused, as made-up norms give made-up reliable '
+    "change; delete the [norms] section if you have none"
+)
 
 
 def parse_instrument(data: Mapping[str, Any], source: str) -> Instrument:
