@@ -81,7 +81,9 @@ def write_custom_instrument(config_dir: Path, name: str = "normed", file_name: s
         f'id = "{name}"\nversion = 1\ntitle = "Normed check-in"\nintro = "Four questions."\n'
         '[scale]\nmin = 0\nmax = 10\nmin_label = "not at all"\nmax_label = "completely"\n'
         '[dimensions]\nempathy = "Empathy"\nwarmth = "Warmth"\ngenuineness = "Genuineness"\n'
-        'trust = "Trust"\n' + items + "[norms]\nsd = 7.6\nreliability = 0.95\n",
+        'trust = "Trust"\n'
+        + items
+        + '[norms]\nsd = 7.6\nreliability = 0.95\nsource = "Jacobson & Truax example"\n',
         encoding="utf-8",
     )
     return path

@@ -41,7 +41,7 @@ from ratetool.scoring import (
 # Builders
 
 CHECKIN_DIMS = ("empathy", "warmth", "genuineness", "trust")
-PUBLISHED_NORMS = Norms(sd=7.6, reliability=0.95)
+PUBLISHED_NORMS = Norms(sd=7.6, reliability=0.95, source="test value")
 
 
 def checkin(
@@ -378,9 +378,9 @@ def test_reliable_change_threshold() -> None:
 
 def test_reliable_change_rejects_impossible_norms() -> None:
     with pytest.raises(ValueError, match="reliability"):
-        reliable_change_index(Norms(sd=7.6, reliability=1.0), 25, 18)
+        reliable_change_index(Norms(sd=7.6, reliability=1.0, source="test value"), 25, 18)
     with pytest.raises(ValueError, match="sd"):
-        reliable_change_index(Norms(sd=0.0, reliability=0.9), 25, 18)
+        reliable_change_index(Norms(sd=0.0, reliability=0.9, source="test value"), 25, 18)
 
 
 def test_client_reliable_worsening_from_published_example() -> None:
@@ -400,7 +400,10 @@ def test_client_reliable_worsening_from_published_example() -> None:
     assert rc.reliable is True
     assert rc.direction == "worsened"
     latest = scores.sessions[-1]
-    expected = Alert("reliable-change", "reliable worsening since session 1 (RC -2.91)")
+    expected = Alert(
+        "reliable-change",
+        "reliable worsening since session 1, the first complete session of checkin version 1 (RC -2.91)",
+    )
     assert expected in latest.alerts
     assert "reliable-change" not in kinds(scores.sessions[0].alerts + scores.sessions[1].alerts)
 
@@ -414,7 +417,8 @@ def test_client_reliable_improvement_and_no_reliable_change() -> None:
     assert rc is not None and rc.direction == "improved" and rc.reliable
     assert round_score(rc.rc, 2) == 2.91  # (25 - 18) / 2.40333
     assert up.sessions[-1].alerts[0] == Alert(
-        "reliable-change", "reliable improvement since session 1 (RC 2.91)"
+        "reliable-change",
+        "reliable improvement since session 1, the first complete session of checkin version 1 (RC 2.91)",
     )
     flat = score_client(
         [rating(1, answers_for_total(30)), rating(2, answers_for_total(34))], resolver(inst)
@@ -458,7 +462,9 @@ def test_reliable_change_skips_sessions_without_total_and_attaches_to_latest_ses
     rc = scores.reliable_change["checkin"]
     assert rc is not None and (rc.first_session, rc.latest_session) == (2, 3)
     assert scores.sessions[-1].alerts[0] == Alert(
-        "reliable-change", "reliable worsening from session 2 to session 3 (RC -2.91)"
+        "reliable-change",
+        "reliable worsening from session 2, the first complete session of checkin version 1, to "
+        "session 3 (RC -2.91)",
     )
     assert "reliable-change" not in kinds(scores.sessions[2].alerts)
 
@@ -476,6 +482,33 @@ def test_reliable_change_needs_same_instrument_version() -> None:
     rc = score_client(ratings, resolver(v1, v2)).reliable_change["checkin"]
     assert rc is not None and (rc.first_session, rc.latest_session) == (2, 3)
     assert round_score(rc.rc, 2) == 3.33  # 8 / 2.40333 = 3.3287
+    assert rc.version == 2
+
+
+def test_reliable_change_baseline_is_the_first_complete_session_of_the_version_and_is_named() -> (
+    None
+):
+    """Not session 1 (version 1), not session 2 (version 2 but an item skipped): session 3, the
+    first complete session of version 2; the alert says so."""
+    v1 = checkin(version=1, norms=PUBLISHED_NORMS)
+    v2 = checkin(version=2, norms=PUBLISHED_NORMS)
+    ratings = [
+        rating(1, answers_for_total(40), version=1),
+        rating(2, {"empathy": 9, "warmth": 9, "trust": 9}, version=2),  # skipped: no total
+        rating(3, answers_for_total(25), version=2),
+        rating(4, answers_for_total(30), version=2),
+        rating(5, answers_for_total(18), version=2),
+    ]
+    scores = score_client(ratings, resolver(v1, v2))
+    rc = scores.reliable_change["checkin"]
+    assert rc is not None
+    assert (rc.version, rc.first_session, rc.latest_session) == (2, 3, 5)
+    assert (rc.first_total, rc.latest_total) == (25.0, 18.0)
+    assert scores.sessions[-1].alerts[0] == Alert(
+        "reliable-change",
+        "reliable worsening since session 3, the first complete session of checkin version 2 "
+        "(RC -2.91)",
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -499,7 +532,7 @@ def test_drop_of_one_checkin_point_fires() -> None:
     )
     assert [round_score(s.pomp, 1) for s in scores.sessions] == [92.5, 90.0]
     assert scores.sessions[1].alerts == (
-        Alert("drop", "dropped 2.5 points since session 1 (92.5% to 90.0%)"),
+        Alert("drop", "dropped 2.5 percentage points since session 1 (92.5% to 90.0%)"),
     )
 
 
@@ -527,14 +560,17 @@ def test_drop_with_float_noise_still_fires() -> None:
 
 def test_drop_alert_function_edges() -> None:
     assert drop_alert(92.5, 90.0, 3) == Alert(
-        "drop", "dropped 2.5 points since session 3 (92.5% to 90.0%)"
+        "drop", "dropped 2.5 percentage points since session 3 (92.5% to 90.0%)"
     )
     assert drop_alert(92.5, 90.25, 3) is None  # 0.9 of a check-in point = 2.25 pomp points
     assert drop_alert(92.5, 92.5, 3) is None
     assert drop_alert(90.0, 92.5, 3) is None  # a rise
     assert drop_alert(None, 80.0, 3) is None
     assert drop_alert(80.0, None, 3) is None
-    assert drop_alert(95.0, 90.0, 3).reason == "dropped 5.0 points since session 3 (95.0% to 90.0%)"
+    assert (
+        drop_alert(95.0, 90.0, 3).reason
+        == "dropped 5.0 percentage points since session 3 (95.0% to 90.0%)"
+    )
 
 
 def test_drop_compares_with_previous_session_that_has_a_pomp() -> None:
@@ -545,7 +581,7 @@ def test_drop_compares_with_previous_session_that_has_a_pomp() -> None:
     ]
     scores = score_client(ratings, resolver(checkin()))
     assert scores.sessions[1].pomp is None
-    expected = Alert("drop", "dropped 5.0 points since session 1 (95.0% to 90.0%)")
+    expected = Alert("drop", "dropped 5.0 percentage points since session 1 (95.0% to 90.0%)")
     assert expected in scores.sessions[2].alerts
 
 
@@ -627,8 +663,11 @@ def test_session_alerts_in_fixed_order_and_kinds() -> None:
     # RC = (17 - 38) / 2.40333 = -8.74; drop 95.0 -> 42.5 = 52.5; low; items 3 of 10
     assert kinds(alerts) == ["reliable-change", "drop", "low", "item"]
     assert set(kinds(alerts)) <= set(ALERT_KINDS)
-    assert alerts[0].reason == "reliable worsening since session 1 (RC -8.74)"
-    assert alerts[1].reason == "dropped 52.5 points since session 1 (95.0% to 42.5%)"
+    assert (
+        alerts[0].reason
+        == "reliable worsening since session 1, the first complete session of checkin version 1 (RC -8.74)"
+    )
+    assert alerts[1].reason == "dropped 52.5 percentage points since session 1 (95.0% to 42.5%)"
     assert alerts[2].reason == "overall 42.5%, below 90%"
     assert alerts[3].reason == (
         "warmth 3 of 10; genuineness 3 of 10; trust 3 of 10 (at or below 70%)"
@@ -720,7 +759,7 @@ def test_two_instruments_drop_compared_within_instrument() -> None:
     assert [s.session for s in scores.sessions] == [1, 2, 3, 4]
     assert scores.instruments == ("checkin", "other")
     assert scores.sessions[2].alerts == ()  # a naive "previous session" would compare with 50.0
-    expected = Alert("drop", "dropped 10.0 points since session 2 (50.0% to 40.0%)")
+    expected = Alert("drop", "dropped 10.0 percentage points since session 2 (50.0% to 40.0%)")
     assert expected in scores.sessions[3].alerts
     assert "drop" not in kinds(scores.sessions[1].alerts)  # first rating with "other"
     # reliable change per instrument: checkin 38 -> 38 (RC 0), other has no norms
@@ -730,7 +769,7 @@ def test_two_instruments_drop_compared_within_instrument() -> None:
 
 
 def test_reliable_change_per_instrument_attached_to_each_latest_session() -> None:
-    other = other_instrument(norms=Norms(sd=2.0, reliability=0.9))
+    other = other_instrument(norms=Norms(sd=2.0, reliability=0.9, source="test value"))
     ratings = [
         rating(1, answers_for_total(25)),
         rating(1, {"goals": 3, "approach": 3}, instrument="other", minutes=5),  # total 6
@@ -745,10 +784,13 @@ def test_reliable_change_per_instrument_attached_to_each_latest_session() -> Non
     assert round_score(scores.reliable_change["other"].rc, 2) == 12.30
     by = {(s.session, s.rating.instrument): s for s in scores.sessions}
     assert by[(2, "checkin")].alerts[0] == Alert(
-        "reliable-change", "reliable worsening since session 1 (RC -2.91)"
+        "reliable-change",
+        "reliable worsening since session 1, the first complete session of checkin version 1 (RC -2.91)",
     )
     assert by[(3, "other")].alerts[0] == Alert(
-        "reliable-change", "reliable improvement since session 1 (RC 12.30)"
+        "reliable-change",
+        "reliable improvement since session 1, the first complete session of other version 1 "
+        "(RC 12.30)",
     )
     assert "reliable-change" not in kinds(by[(2, "other")].alerts)
 
@@ -771,7 +813,7 @@ def test_sessions_ordered_by_session_then_rated_at_whatever_the_input_order() ->
             (3, 30.0),
         ]
         # session 2 drops from the 40 rated later in session 1: 100.0 -> 87.5
-        expected = Alert("drop", "dropped 12.5 points since session 1 (100.0% to 87.5%)")
+        expected = Alert("drop", "dropped 12.5 percentage points since session 1 (100.0% to 87.5%)")
         assert expected in scores.sessions[2].alerts
 
 

@@ -74,7 +74,9 @@ def write_normed_instrument(config_dir: Path) -> None:
         'id = "normed"\nversion = 1\ntitle = "Normed check-in"\nintro = "Four questions."\n'
         '[scale]\nmin = 0\nmax = 10\nmin_label = "not at all"\nmax_label = "completely"\n'
         '[dimensions]\nempathy = "Empathy"\nwarmth = "Warmth"\ngenuineness = "Genuineness"\n'
-        'trust = "Trust"\n' + items + "[norms]\nsd = 7.6\nreliability = 0.95\n",
+        'trust = "Trust"\n'
+        + items
+        + '[norms]\nsd = 7.6\nreliability = 0.95\nsource = "Jacobson & Truax example"\n',
         encoding="utf-8",
     )
 
@@ -168,14 +170,14 @@ def test_alerts_fire_exactly_on_a_constructed_trajectory() -> None:
     assert [s["band"] for s in data["sessions"]] == ["ok", "ok", "ok", "alert", "watch"]
     s4 = data["sessions"][3]
     assert s4["alert_reasons"] == [
-        "dropped 2.5 points since session 3 (90.0% to 87.5%)",
+        "dropped 2.5 percentage points since session 3 (90.0% to 87.5%)",
         "overall 87.5%, below 90%",
     ]
     assert data["sessions"][4]["alert_reasons"] == ["trust 7 of 10 (at or below 70%)"]
     assert data["thresholds"] == {"low": 90.0, "drop": 2.5, "item": 70.0}
     # the reasons are printed in words under the table
     text = run("summary", "C-001").stdout
-    assert "dropped 2.5 points since session 3 (90.0% to 87.5%)" in text
+    assert "dropped 2.5 percentage points since session 3 (90.0% to 87.5%)" in text
     assert "trust 7 of 10 (at or below 70%)" in text
 
 
@@ -226,7 +228,10 @@ def test_reliable_change_shown_in_table_and_json_where_norms_exist(config_dir: P
     assert data["reliable_changes"] == {"normed": rc}
     latest = data["sessions"][-1]
     assert latest["alerts"][0] == "reliable-change"
-    assert latest["alert_reasons"][0] == "reliable worsening since session 1 (RC -2.91)"
+    assert latest["alert_reasons"][0] == (
+        "reliable worsening since session 1, the first complete session of normed version 1 "
+        "(RC -2.91)"
+    )
     assert latest["band"] == "alert"
     text = words(run("summary", "C-001").stdout)
     assert (
@@ -322,7 +327,10 @@ def test_json_numbers_equal_the_table_numbers() -> None:
     # 4.33 (13/3) to 4.67 (14/3) is shown as +0.34 (the full-precision 0.333 would be +0.33)
     core = data["sessions"][:3]
     assert [s["pomp"] for s in core] == [85.4, 79.2, 86.5]
-    assert core[1]["alert_reasons"][0] == "dropped 6.2 points since session 1 (85.4% to 79.2%)"
+    assert (
+        core[1]["alert_reasons"][0]
+        == "dropped 6.2 percentage points since session 1 (85.4% to 79.2%)"
+    )
     trend = data["trends"]["core"]
     assert (trend["first"]["empathy"], trend["latest"]["empathy"]) == (4.33, 4.67)
     assert trend["change_since_first"]["empathy"] == 0.34

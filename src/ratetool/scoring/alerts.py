@@ -6,16 +6,17 @@ Each session gets zero or more alerts. The thresholds can be configured; the def
 points, not norms.
 - low: percent of maximum below `low` (default 90, the habit of "36 of 40" on paper session-rating
   forms). 89.9 fires, 90.0 does not.
-- drop: percent of maximum at least `drop` points (default 2.5) lower than at the client's previous
-  session with the same instrument that has a percent of maximum. Sessions are ordered by session
-  number, then by the time they were rated. On the check-in 2.5 points is 1 point of the 0-40
-  total. Equal scores never fire.
+- drop: percent of maximum at least `drop` percentage points (default 2.5) lower than at the
+  client's previous session with the same instrument that has a percent of maximum. Sessions are
+  ordered by session number, then by the time they were rated. The default is 1 point of the 0-40
+  check-in total: 1 / 40 x 100 = 2.5 percentage points. Equal scores never fire.
 - item: any answered item whose score (after reversing) is at or below `item` percent (default 70)
   of its scale, where percent = `(score - min) / (max - min) x 100`. On a 0-10 scale 7 fires and
   8 does not. The alert names every such item.
 - reliable-change: when the client's change on an instrument is reliable (``formulas``), in either
   direction, on the latest session rated with that instrument. The alert says whether it is an
-  improvement or a worsening.
+  improvement or a worsening, and names its baseline: the first complete session of the instrument
+  version.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class Thresholds:
 
     #: Percent of maximum below this fires "low".
     low: float = 90.0
-    #: A fall in percent of maximum of at least this many points since the previous session fires
-    #: "drop" (2.5 is 1 point of the 0-40 check-in total).
+    #: A fall in percent of maximum of at least this many percentage points since the previous
+    #: session fires "drop" (2.5 is 1 point of the 0-40 check-in total: 1 / 40 x 100).
     drop: float = 2.5
     #: Any item at or below this percent of its scale fires "item" (70: 7 of 10 on 0-10).
     item: float = 70.0
@@ -65,7 +66,8 @@ class Thresholds:
                 )
         if not (isinstance(self.drop, int | float) and math.isfinite(self.drop) and self.drop > 0):
             raise ValueError(
-                f"The 'drop' alert threshold must be a number of points above 0, not {self.drop!r}."
+                f"The 'drop' alert threshold must be a number of percentage points above 0, not "
+                f"{self.drop!r}."
             )
 
 
@@ -105,7 +107,7 @@ def drop_alert(
     if fall > 0 and fall >= thresholds.drop:
         return Alert(
             "drop",
-            f"dropped {fall:.1f} points since session {previous_session} "
+            f"dropped {fall:.1f} percentage points since session {previous_session} "
             f"({before:.1f}% to {now:.1f}%)",
         )
     return None
@@ -142,13 +144,23 @@ def item_alert(
 
 
 def reliable_change_alert(change: ReliableChange | None, session: int) -> Alert | None:
-    """ "reliable-change" for a reliable ``change``, worded for the session it is attached to."""
+    """ "reliable-change" for a reliable ``change``, worded for the session it is attached to and
+    naming the baseline (``baseline_words``)."""
     if change is None or not change.reliable:
         return None
     word = "improvement" if change.direction == "improved" else "worsening"
     rc = _fmt(change.rc, PLACES["rc"])
+    baseline = baseline_words(change.instrument, change.version)
     if change.latest_session == session:
-        span = f"since session {change.first_session}"
+        span = f"since session {change.first_session}, {baseline}"
     else:
-        span = f"from session {change.first_session} to session {change.latest_session}"
+        span = (
+            f"from session {change.first_session}, {baseline}, to session {change.latest_session}"
+        )
     return Alert("reliable-change", f"reliable {word} {span} (RC {rc})")
+
+
+def baseline_words(instrument: str, version: int) -> str:
+    """What the baseline of reliable change is, in words: "the first complete session of
+    checkin version 1" (complete: every item answered, so it has a total)."""
+    return f"the first complete session of {instrument} version {version}"

@@ -193,6 +193,9 @@ def _own_alerts(
 
 
 def _reliable_change(instrument_id: str, scored: list[_Scored]) -> ReliableChange | None:
+    """The latest complete session (every item answered: it has a total) against the baseline,
+    the first complete session of the same instrument version; ``None`` without norms or with
+    fewer than two such sessions. ``scored`` is in session order."""
     with_total = [
         (rating, instrument, scores.total)
         for rating, instrument, scores in scored
@@ -212,6 +215,7 @@ def _reliable_change(instrument_id: str, scored: list[_Scored]) -> ReliableChang
     direction = ("improved" if rc > 0 else "worsened") if reliable else "no reliable change"
     return ReliableChange(
         instrument=instrument_id,
+        version=latest.instrument_version,
         first_session=first.session,
         latest_session=latest.session,
         first_total=first_total,

@@ -28,9 +28,10 @@ Overall, percent of maximum and total
 Reliable change (Jacobson & Truax, 1991)
 - Only for an instrument whose definition gives norms: the standard deviation (`sd`) and the
   reliability of its total.
-- For each instrument a client was rated with, the first and the latest sessions that have a total
-  are compared, both with the same instrument version (the version of the latest one). At least
-  two such sessions are needed; otherwise there is no reliable change result.
+- For each instrument a client was rated with, the baseline is the first complete session (every
+  item answered, so it has a total) of the same instrument version as the latest complete session,
+  and the latest complete session is compared with it. At least two such sessions are needed;
+  otherwise there is no reliable change result. Every reliable change shown names its baseline.
 - `SE = sd x sqrt(1 - reliability)`, `S_diff = sqrt(2) x SE`,
   `RC = (latest total - first total) / S_diff`.
 - The change is reliable when RC, rounded to 2 decimals, is above 1.96 or below -1.96: a change
@@ -211,9 +212,12 @@ def smallest_reliable_change(norms: Norms) -> float:
 
 
 class ReliableChange(NamedTuple):
-    """A client's reliable change on one instrument, first vs latest session with a total."""
+    """A client's reliable change on one instrument: the first complete session (every item
+    answered, so it has a total) of ``version`` against the latest complete one, both of that
+    version (the latest complete session's)."""
 
     instrument: str
+    version: int
     first_session: int
     latest_session: int
     first_total: float
