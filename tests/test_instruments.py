@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import subprocess
-import tomllib
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -881,7 +881,9 @@ def test_norms_without_source_are_refused_by_validate_and_by_loading(config_dir:
     assert checked.exit_code == 1
     assert f"{path}: [norms] has no 'source'" in " ".join(checked.stderr.split())
     assert "Traceback" not in checked.stderr
-    rated = runner.invoke(app, ["rate", "C-001", "--instrument", "mini", "--answers", "9,9", "--yes"])
+    rated = runner.invoke(
+        app, ["rate", "C-001", "--instrument", "mini", "--answers", "9,9", "--yes"]
+    )
     assert rated.exit_code == 1 and f"{path}: [norms] has no 'source'" in rated.stderr
     assert "saved" not in rated.stdout.lower()
     with pytest.raises(InstrumentError, match="has no 'source'"):

@@ -124,8 +124,8 @@ def plural(n: int, word: str) -> str:
 
 def thresholds_line(th: dict[str, Any]) -> str:
     return (
-        f"Alerts: low below {th['low']:g}%, drop of {th['drop']:g} points or more, item at or "
-        f"below {th['item']:g}%."
+        f"Alerts: low below {th['low']:g}%, drop of {th['drop']:g} percentage points or more, "
+        f"item at or below {th['item']:g}%."
     )
 
 
