@@ -1,23 +1,31 @@
-"""``ratetool chart CLIENT``: the four dimensions and overall across sessions, as a line chart."""
+"""``ratetool chart CLIENT``: overall % max across sessions with the cutoff, as a line chart;
+``--dimensions`` adds a panel per dimension."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ratetool.cli.check import show_problems
 from ratetool.cli.state import get_state
 
+if TYPE_CHECKING:
+    from ratetool.instruments import Instrument
+
 HELP = (
-    "A line chart of one client's dimension scores and overall, session by session, with the "
-    "`low` alert threshold drawn as a dashed line.\n\n"
-    "Each line has its own letter at every session (E for Empathy, O for Overall, ...), named "
-    "in the legend under the chart, so it reads without colour. Scores are on the instrument's "
-    "scale, from the middle of the scale (or lower, if a score is lower) to the top. Trends are "
-    "per instrument: --instrument picks one (default: the latest session's)."
+    "A line chart of one client's overall % max (percent of the scale's maximum), session by "
+    "session, with the cutoff (the `low` alert threshold) drawn as a dashed line; sessions below "
+    "the cutoff are marked x.\n\n"
+    "--dimensions draws each dimension (as % of its scale) in a small panel of its own, so no "
+    "line can hide another, and overall last. Every label on the side is exactly the value of its "
+    "row; a chart is taller than --height rather than coarser than 10 percentage points a row. "
+    "Trends are per instrument: --instrument picks one (default: the latest session's)."
 )
 
 MIN_WIDTH = 40
 MAX_DEFAULT_WIDTH = 100
+MIN_HEIGHT = 8
+HEIGHT = 20
+PANEL_HEIGHT = 12
 
 
 def chart(
@@ -43,13 +51,29 @@ def chart(
             show_default=False,
         ),
     ] = None,
+    dimensions: Annotated[
+        bool,
+        typer.Option(
+            "--dimensions", help="One small chart per dimension, then overall.", show_default=False
+        ),
+    ] = False,
     height: Annotated[
-        int, typer.Option("--height", min=8, metavar="N", help="Lines high, legend not counted.")
-    ] = 20,
+        int | None,
+        typer.Option(
+            "--height",
+            min=MIN_HEIGHT,
+            metavar="N",
+            help=(
+                f"Lines high, title and legend not counted; with --dimensions, of each panel "
+                f"(default {HEIGHT}; {PANEL_HEIGHT} with --dimensions)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     from ratetool.codes import validate_client_code
     from ratetool.errors import RatetoolError
-    from ratetool.report import client_json, client_report, percent_on_scale
+    from ratetool.report import client_json, client_report
 
     state = get_state(ctx)
     validate_client_code(client)
@@ -79,48 +103,65 @@ def chart(
     data = client_json(report)
     trend = data["trends"][iid]
     sessions = trend["sessions"]
-    labels = {d.id: d.label for d in definition.dimensions}
-    series = [(labels[d], trend["series"][d]) for d in definition.dimension_ids]
-    series.append(("Overall", trend["series"]["overall"]))
+    overall = ("Overall % max", trend["series"]["pomp"])
+    if dimensions:
+        series = [
+            (
+                d.label,
+                [
+                    _percent(definition, v)
+                    for _, v in report.scores.series(iid, d.id, include_missing=True)
+                ],
+            )
+            for d in definition.dimensions
+        ]
+        series.append(overall)
+    else:
+        series = [overall]
 
-    from ratetool.render import console, spark_range
+    from ratetool.render import chart_text, console
 
     con = console()
     if width is None:
         width = max(MIN_WIDTH, min(con.width, MAX_DEFAULT_WIDTH))
     # rich decides: no colour when piped, under NO_COLOR or TERM=dumb; colour under FORCE_COLOR
     colour = con.color_system is not None and not con.no_color
-    low_line = percent_on_scale(definition, thresholds.low)
-    shown_values = [v for _, values in series for v in values if v is not None]
-    bottom, top = spark_range("overall", definition)
-    bottom = min([bottom, low_line, *shown_values])
+    what = "each dimension as % of the scale, then overall % max" if dimensions else "overall % max"
     scale = definition.scale
     title = (
-        f"{client}: {iid} ({definition.title}, {scale.min}-{scale.max}), "
+        f"{client}: {iid} ({definition.title}, {scale.min}-{scale.max}), {what}, "
         f"{len(sessions)} session{'s' if len(sessions) != 1 else ''}"
     )
-    from ratetool.render import chart_text
-
     text = chart_text(
         title=title,
         sessions=sessions,
         series=series,
-        threshold=(low_line, f"low: {thresholds.low:g}% of the scale = {low_line:g}"),
-        y_range=(float(int(bottom)) if bottom >= 0 else float(bottom), float(top)),
+        threshold=(thresholds.low, f"cutoff {thresholds.low:g}% (the low alert, on overall % max)"),
+        y_range=(50.0, 100.0),
         width=width,
-        height=height,
+        height=height or (PANEL_HEIGHT if dimensions else HEIGHT),
         colour=colour,
+        panels=dimensions,
     )
     others = [i for i in report.instruments if i != iid]
     if others:
-        text += (
-            f"Also rated with {', '.join(others)} (each instrument has its own chart):\n"
-            f"  ratetool chart {client} --instrument {others[0]}\n"
-        )
+        import textwrap
+
+        said = f"Also rated with {', '.join(others)} (each instrument has its own chart):"
+        text += "\n".join(textwrap.wrap(said, width)) + "\n"
+        text += f"  ratetool chart {client} --instrument {others[0]}\n"
     _write(text, colour)
     show_problems(result.problems, err=False)
     if result.problems:
         raise typer.Exit(1)
+
+
+def _percent(definition: "Instrument", value: float | None) -> float | None:
+    """A dimension score as percent of the scale, rounded as % max is shown (1 decimal)."""
+    from ratetool.report import shown
+    from ratetool.scoring import item_percent
+
+    return None if value is None else shown(item_percent(definition.scale, value), "pomp")
 
 
 def _write(text: str, colour: bool) -> None:
