@@ -197,7 +197,7 @@ def test_configured_thresholds_change_which_alerts_fire(config_dir: Path) -> Non
     assert second["alert_reasons"] == ["genuineness 8 of 10; trust 8 of 10 (at or below 80%)"]
     assert configured["thresholds"] == {"low": 80.0, "drop": 20.0, "item": 80.0}
     text = words(run("summary", "C-001").stdout)
-    assert "low below 80%" in text and "drop of 20 points" in text
+    assert "low below 80%" in text and "drop of 20 percentage points" in text
     caseload = json.loads(run("summary", "--json").stdout)
     assert caseload[0]["alerts"] == ["item"] and caseload[0]["band"] == "watch"
 
