@@ -240,7 +240,7 @@ def test_chart_fits_with_a_custom_instrument_and_long_labels(config_dir: Path) -
     )
     for day, answers in enumerate(["7,7", "6,5", "7,6", "3,7"], 1):
         rate("C-001", answers, f"2025-03-{day:02d}", instrument="wide-alliance-questionnaire")
-    for width in (60, 80, 120):
+    for width in (40, 60, 80, 120):
         for extra in ([], ["--dimensions"]):
             text = run("chart", "C-001", "--width", str(width), *extra).stdout
             assert max(len(line) for line in text.splitlines()) <= width, text

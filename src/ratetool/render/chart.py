@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -62,6 +63,8 @@ Y_STEPS = (0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 25.0, 50.0)
 FRAME_LINES = 4
 #: At most this many rows carry a label; with more rows, labels go on every 2nd, 5th ... row.
 MAX_LABELS = 11
+#: Colour codes (plotext's), not counted in a line's width.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 #: Narrowest panel of ``--dimensions``, and the space between two panels side by side.
 PANEL_MIN_WIDTH = 38
 PANEL_GAP = 2
@@ -83,15 +86,20 @@ def chart_markers(labels: Sequence[str]) -> list[str]:
 
 
 def _wrap_entries(entries: Sequence[str], width: int) -> list[str]:
+    """Legend entries three spaces apart, as many to a line as fit; an entry wider than the line
+    is wrapped on its own."""
     lines: list[str] = []
     line = ""
     for entry in entries:
         candidate = f"{line}   {entry}" if line else entry
-        if line and len(candidate) > width:
-            lines.append(line)
-            line = entry
-        else:
+        if len(candidate) <= width:
             line = candidate
+            continue
+        if line:
+            lines.append(line)
+        parts = textwrap.wrap(entry, width, subsequent_indent="    ") or [""]
+        lines += parts[:-1]
+        line = parts[-1]
     if line:
         lines.append(line)
     return lines
@@ -237,20 +245,12 @@ def _panel(
 def _side_by_side(blocks: Sequence[list[str]], width: int) -> list[str]:
     """Blocks of lines next to each other, each padded to ``width`` (its lines are no wider)."""
     tall = max(len(b) for b in blocks)
+    padded = [b + [""] * (tall - len(b)) for b in blocks]
     gap = " " * PANEL_GAP
     return [
-        gap.join(
-            (b[i] if i < len(b) else "") + " " * (width - _visible_len(b[i] if i < len(b) else ""))
-            for b in blocks
-        ).rstrip()
-        for i in range(tall)
+        gap.join(line + " " * (width - len(_ANSI.sub("", line))) for line in row).rstrip()
+        for row in zip(*padded)
     ]
-
-
-def _visible_len(line: str) -> int:
-    import re
-
-    return len(re.sub(r"\x1b\[[0-9;]*m", "", line))
 
 
 def chart_text(
