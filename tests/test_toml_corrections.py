@@ -331,6 +331,18 @@ def test_rename_keeps_every_byte_and_shows_every_session_under_the_new_code(
     assert history[-2:] == ["client code C-7 renamed to C-07", "client code C-07 renamed to C-017"]
 
 
+def test_a_rename_can_be_undone_by_renaming_back(store: Store) -> None:
+    view = store.read_client(C).ratings
+    store.rename_client(rename(C, "C-07"))
+    store.rename_client(rename("C-07", C, reason="the first code was right"))
+    assert store.client_codes() == [C]
+    assert store.read_client(C).ratings == view
+    (added,) = store.add([make_rating(C, 5)]).added  # C-7 has its file again: not refused
+    assert added.session == 4
+    with pytest.raises(ClientCodeError, match="renamed to C-7"):
+        store.add([make_rating("C-07", 6)])
+
+
 def test_refused_renames_write_nothing(store: Store, data_dir: Path) -> None:
     store.add([make_rating("C-8")])
     store.add([make_rating("c-9")])

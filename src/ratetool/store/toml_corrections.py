@@ -172,9 +172,8 @@ def rename_locked(store: TomlStore, correction: Correction) -> list[Path]:
         or again.ratings != [replace(r, client=new) for r in parsed.ratings]
         or again.view.ratings != [replace(r, client=new) for r in parsed.view.ratings]
     ):
-        raise CorrectionError(
-            f"{path} would not read the same under {new}; nothing was written."
-        )  # pragma: no cover - a guard: the copied blocks are the very bytes just read
+        # a guard: the copied blocks are the very bytes just read
+        raise CorrectionError(f"{path} would not read the same under {new}; nothing was written.")
     ensure_private_dir(store.clients_dir, inside=store.data_dir)
     try:
         _write_new(new_path, text, store.data_dir)
@@ -283,25 +282,32 @@ def kept_files(store: TomlStore) -> list[str]:
     return notes
 
 
-def renamed_to(store: TomlStore, code: str) -> str | None:
-    """The code ``code`` was last renamed to (from the kept file's name), else ``None``."""
-    latest: tuple[str, str] | None = None
+def renamed_away(store: TomlStore) -> dict[str, str]:
+    """Each code renamed away (a kept ``OLD.toml.renamed-to-NEW-<time>``) and the code it was
+    last renamed to."""
+    latest: dict[str, tuple[str, str]] = {}
     for name in _kept_names(store):
         found = _RENAMED.fullmatch(name)
-        if found is not None and found.group(1) == code:
-            if latest is None or found.group(3) >= latest[0]:
-                latest = (found.group(3), found.group(2))
-    return latest[1] if latest is not None else None
+        if found is not None:
+            old, new, stamp = found.groups()
+            if old not in latest or stamp >= latest[old][0]:
+                latest[old] = (stamp, new)
+    return {old: new for old, (_, new) in latest.items()}
 
 
 def refuse_renamed_away(store: TomlStore, codes: Iterable[str]) -> None:
-    """``ClientCodeError`` for a code with no file that was renamed away."""
+    """``ClientCodeError`` for a code with no file that was renamed away (one look at the
+    folder, and only when a code has no file)."""
     from ratetool.errors import ClientCodeError
 
-    for code in codes:
-        if not CLIENT_CODE_RE.fullmatch(code) or os.path.lexists(store.file_for(code)):
-            continue
-        new = renamed_to(store, code)
+    missing = [
+        code
+        for code in codes
+        if CLIENT_CODE_RE.fullmatch(code) and not os.path.lexists(store.file_for(code))
+    ]
+    renamed = renamed_away(store) if missing else {}
+    for code in missing:
+        new = renamed.get(code)
         if new is not None:
             raise ClientCodeError(
                 f"Client code {code} was renamed to {new} (`ratetool clients rename`); use {new}. "
