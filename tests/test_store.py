@@ -406,7 +406,7 @@ def test_toml_file_layout_is_header_then_one_block_per_rating(toml_store: Store)
         "# ratetool ratings for one client: one [[sessions]] block per rating, oldest first.\n"
         "# ratetool only ever appends to this file. Answers are whole numbers on the\n"
         "# instrument's scale; a skipped item is listed under `skipped`, never stored as 0.\n"
-        "format = 1\n"
+        "format = 2\n"
         'client = "C-014"\n'
         "\n"
         "[[sessions]]\n"
@@ -586,7 +586,7 @@ def test_toml_damaged_middle_block_is_reported_not_repaired(
 def test_toml_newer_format_is_refused_everywhere(toml_store: Store, data_dir: Path):
     toml_store.add([make_rating()])
     path = toml_store.file_for(CLIENT)
-    path.write_bytes(path.read_bytes().replace(b"format = 1\n", b"format = 2\n", 1))
+    path.write_bytes(path.read_bytes().replace(b"format = 2\n", b"format = 3\n", 1))
     before = snapshot(data_dir)
     operations = {
         "read_client": lambda: toml_store.read_client(CLIENT),
@@ -606,6 +606,7 @@ def test_toml_newer_format_is_refused_everywhere(toml_store: Store, data_dir: Pa
         result = cli(*args)
         assert result.exit_code == 1, args
         assert "format 2" in result.stderr and "format 1" in result.stderr, args
+        assert "data format 3" in result.stderr, args
     assert snapshot(data_dir) == before
 
 

@@ -171,6 +171,8 @@ COMMANDS: dict[str, str] = {
     "summary": "summary",
     "chart": "chart",
     "clients": "clients",
+    "void": "corrections",
+    "amend": "corrections",
     "export": "export",
     "import": "import_",
     "check": "check",

@@ -77,6 +77,8 @@ def check(
 
         problems = verify(store, Settings.of(state.config, state.resolve, state.config_dir))
     files = store.files()
+    for note in store.notes():  # files kept whole beside the data (a rename, a format change)
+        typer.echo(f"Note: {note}")
     if not problems:
         typer.echo(
             f"OK: {len(files)} file{'s' if len(files) != 1 else ''} in {state.data_dir}, no problems."

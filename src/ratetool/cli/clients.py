@@ -1,4 +1,5 @@
-"""``ratetool clients``: who has ratings, how many, first and last date."""
+"""``ratetool clients``: who has ratings, how many, first and last date; ``ratetool clients
+rename OLD NEW`` corrects a code typed wrong (``ratetool.cli.corrections``)."""
 
 from __future__ import annotations
 
@@ -42,13 +43,21 @@ def client_rows(ratings: Iterable[Rating]) -> list[ClientRow]:
     return rows
 
 
+app = typer.Typer()
+
+
+@app.callback(invoke_without_command=True)
 def clients(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List client codes with their number of sessions and first and last date."""
+    """List client codes with their number of sessions and first and last date.
+
+    `ratetool clients rename OLD NEW` corrects a client code typed wrong."""
     from ratetool.cli.check import show_problems
 
+    if ctx.invoked_subcommand is not None:
+        return
     state = get_state(ctx)
     result = state.store.read_all()
     rows = client_rows(result.ratings)
@@ -78,5 +87,28 @@ def _print_rows(rows: list[ClientRow]) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
-    app.command("clients")(clients)
+#: One line per paragraph (the help formatter keeps line breaks).
+RENAME_HELP = (
+    "Correct a client code typed wrong: every rating of OLD is shown and exported under NEW.\n\n"
+    "NEW must not have ratings yet (ratetool cannot merge two clients). Nothing is lost: what "
+    "was stored under OLD is kept whole, and `ratetool check` names it.\n\n"
+    "Example: ratetool clients rename C-7 C-007 --reason 'typed without zeros'"
+)
+
+
+@app.command("rename", help=RENAME_HELP)
+def rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The code as it was typed.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The right code (not in use yet).")],
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why the code changes (optional).", metavar="TEXT", show_default=False),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Rename without asking to confirm.")
+    ] = False,
+) -> None:
+    from ratetool.cli.corrections import rename as rename_client
+
+    rename_client(ctx, old, new, reason, yes)

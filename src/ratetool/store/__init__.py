@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from ratetool.store.records import RatingRules
 
 #: Newest data-file format this ratetool reads and writes.
-DATA_FORMAT = 1
+DATA_FORMAT = 2
+#: Oldest data format this ratetool still reads (written before corrections existed).
+OLDEST_FORMAT = 1
 LOCK_NAME = ".ratetool.lock"
 LOCK_TIMEOUT_SECONDS = 30.0
 
@@ -239,10 +241,13 @@ class Store(ABC):
         """Every problem in the data folder: what reading finds (``read_all``: the same rules
         every command reads by) and an id used by two clients (reading one client cannot see
         that)."""
-        result = self.read_all()
+        return self.check_read(self.read_all())
+
+    def check_read(self, result: ReadResult) -> list[Problem]:
+        """``check`` of what ``read_all`` returned (voided ratings keep their ids too)."""
         problems = list(result.problems)
         seen: dict[str, Rating] = {}
-        for rating in result.ratings:
+        for rating in [*result.ratings, *result.voided]:
             other = seen.get(rating.id)
             if other is not None:
                 problems.append(
@@ -258,6 +263,11 @@ class Store(ABC):
             else:
                 seen[rating.id] = rating
         return problems
+
+    def notes(self) -> list[str]:
+        """What ``check`` says besides problems: files kept whole beside the data (by a rename
+        or a format change), which are not read. One line each."""
+        return []
 
     def rules(self) -> RatingRules:
         """The rules every rating read is held to (``records.RatingRules``), with this store's

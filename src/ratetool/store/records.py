@@ -20,6 +20,7 @@ from ratetool.codes import CLIENT_CODE_RE
 from ratetool.model import DATE_ONLY_HOUR, Rating
 
 if TYPE_CHECKING:
+    from ratetool.corrections import Correction
     from ratetool.instruments import Instrument
 
 REQUIRED = ("id", "session", "rated_at", "instrument", "instrument_version", "answers")
@@ -300,3 +301,146 @@ def file_header(client: str, data_format: int) -> str:
         f"format = {data_format}\n"
         f"client = {toml_string(client)}\n"
     )
+
+
+# -- Corrections (``ratetool.corrections``) as stored ------------------------------------------
+
+CORRECTION_REQUIRED: dict[str, tuple[str, ...]] = {
+    "void": ("id", "action", "rating", "session", "made_at", "reason"),
+    "amend": ("id", "action", "rating", "session", "made_at", "answers"),
+    "rename": ("id", "action", "made_at", "from"),
+}
+CORRECTION_KNOWN: dict[str, frozenset[str]] = {
+    "void": frozenset(CORRECTION_REQUIRED["void"] + ("practitioner",)),
+    "amend": frozenset(
+        CORRECTION_REQUIRED["amend"] + ("practitioner", "reason", "comment", "skipped")
+    ),
+    "rename": frozenset(CORRECTION_REQUIRED["rename"] + ("practitioner", "reason", "to")),
+}
+
+
+def correction_from_record(record: dict[str, Any], client: str) -> Correction:
+    """A stored correction (a ``[[corrections]]`` block of ``client``'s file, as a dict) checked
+    for shape and types; ``RecordError`` naming the field otherwise. A missing key is reported as
+    ``missing ...`` (as for a rating: the TOML store tells a torn block by it)."""
+    from ratetool.corrections import Correction
+
+    action = record.get("action")
+    if "action" not in record:
+        raise RecordError("missing action")
+    if type(action) is not str or action not in CORRECTION_REQUIRED:
+        raise RecordError(f"action must be void, amend or rename (got {_short(action)})")
+    required = CORRECTION_REQUIRED[action]
+    missing = [key for key in required if key not in record]
+    if missing:
+        raise RecordError(f"missing {', '.join(missing)}")
+    unknown = sorted(record.keys() - CORRECTION_KNOWN[action])
+    if unknown:
+        raise RecordError(f"unknown key {', '.join(unknown)} in a {action} correction")
+    cid = record["id"]
+    if type(cid) is not str or not cid.strip():
+        raise RecordError("id must be non-empty text")
+    made_at = record["made_at"]
+    if type(made_at) is not datetime:
+        raise RecordError("made_at must be a date and time, e.g. 2026-12-04T11:20:00+01:00")
+    if made_at.tzinfo is None:
+        made_at = made_at.astimezone()  # a hand-typed local time: read it as local
+    texts = {}
+    for key in ("practitioner", "reason", "comment"):
+        value = record.get(key)
+        if value is not None and type(value) is not str:
+            raise RecordError(f"{key} must be text")
+        texts[key] = value
+    if action == "void" and not (texts["reason"] or "").strip():
+        raise RecordError("a void must give its reason")
+    if not CLIENT_CODE_RE.fullmatch(client):
+        raise RecordError(f"client code {client!r} is not valid")
+    if action == "rename":
+        old, new = record["from"], record.get("to", client)
+        for key, code in (("from", old), ("to", new)):
+            if type(code) is not str or not CLIENT_CODE_RE.fullmatch(code):
+                raise RecordError(f"{key} must be a client code (got {_short(code)})")
+        return Correction(
+            cid,
+            old,
+            action,
+            made_at,
+            reason=texts["reason"] or None,
+            practitioner=texts["practitioner"] or None,
+            new_client=new,
+        )
+    rating = record["rating"]
+    if type(rating) is not str or not rating.strip():
+        raise RecordError("rating must be the id of the rating corrected")
+    session = record["session"]
+    if type(session) is not int or session < 1:
+        raise RecordError(f"session must be a whole number from 1 (got {_short(session)})")
+    answers: dict[str, int] | None = None
+    skipped: tuple[str, ...] = ()
+    if action == "amend":
+        given = record["answers"]
+        if type(given) is not dict:
+            raise RecordError("answers must be a table of item = whole number")
+        for key, value in given.items():
+            if type(value) is not int:
+                raise RecordError(f"answer {key} = {_short(value)} is not a whole number")
+        answers = dict(given)
+        listed = record.get("skipped", [])
+        if type(listed) is not list or not all(type(s) is str for s in listed):
+            raise RecordError("skipped must be a list of item ids")
+        both = set(listed).intersection(answers)
+        if both:
+            raise RecordError(f"item {', '.join(sorted(both))} is both answered and skipped")
+        skipped = tuple(listed)
+    return Correction(
+        cid,
+        client,
+        action,
+        made_at,
+        rating=rating,
+        session=session,
+        reason=texts["reason"] or None,
+        practitioner=texts["practitioner"] or None,
+        answers=answers,
+        skipped=skipped,
+        comment=texts["comment"],
+    )
+
+
+def correction_block(correction: Correction) -> str:
+    """The ``[[corrections]]`` block appended for one correction (starts with a blank line).
+
+    Like a rating's block, it ends with a key it cannot do without, on one line: ``answers``
+    for an amend, ``reason`` for a void, ``from`` for a rename. A block cut short by a crash then
+    fails to parse or lacks that key, so it is told apart as torn and never read as another
+    correction."""
+    c = correction
+    lines = [
+        "",
+        "[[corrections]]",
+        f"id = {toml_string(c.id)}",
+        f"action = {toml_string(c.action)}",
+    ]
+    if c.action != "rename":
+        lines.append(f"rating = {toml_string(c.rating or '')}")
+        lines.append(f"session = {c.session}")
+    lines.append(f"made_at = {toml_datetime(c.made_at)}")
+    if c.practitioner:
+        lines.append(f"practitioner = {toml_string(c.practitioner)}")
+    if c.action == "void":
+        lines.append(f"reason = {toml_string(c.reason or '')}")
+        return "\n".join(lines) + "\n"
+    if c.reason:
+        lines.append(f"reason = {toml_string(c.reason)}")
+    if c.action == "rename":
+        # ``to``: the file's client when written; kept so a later rename does not rewrite history
+        lines.append(f"to = {toml_string(c.new_client or '')}")
+        lines.append(f"from = {toml_string(c.client)}")
+        return "\n".join(lines) + "\n"
+    if c.comment is not None:
+        lines.append(f"comment = {toml_string(c.comment)}")
+    if c.skipped:
+        lines.append("skipped = [" + ", ".join(toml_string(s) for s in c.skipped) + "]")
+    pairs = ", ".join(f"{key} = {value}" for key, value in (c.answers or {}).items())
+    lines.append(f"answers = {{ {pairs} }}" if pairs else "answers = {}")
+    return "\n".join(lines) + "\n"

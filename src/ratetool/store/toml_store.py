@@ -1,26 +1,21 @@
 """The TOML store: one plain file per client, ``clients/<CODE>.toml``, append-only.
 
 A file is a small header (``format``, ``client``) followed by one ``[[sessions]]`` block per
-rating. A file is parsed whole by ``tomllib`` once; only when that finds any problem is it read
-again block by block, each block parsed on its own, so one damaged block is reported with its line
-number while every other session still reads, and a torn last block (the machine died
-mid-append) is told apart from the rest. The last block is *torn* when it does not parse or lacks
-a required key (ratetool writes the answers last, on one line, so a cut-short block always looks
-like that); any other problem is *damaged* and must be fixed by hand.
+rating, and a ``[[corrections]]`` block per correction (``ratetool.corrections``: void, amend,
+rename; format 2), each appended after what it corrects. Reading a file (``toml_parse``) applies
+its corrections, so every command sees the corrected view. Writing corrections and renaming a
+client are in ``ratetool.store.toml_corrections``.
 """
 
 from __future__ import annotations
 
-import re
-from codecs import BOM_UTF8
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ratetool import paths
 from ratetool.codes import CLIENT_CODE_RE, validate_client_code
-from ratetool.errors import FormatTooNewError, StoreError
+from ratetool.errors import StoreError
 from ratetool.model import Rating
 from ratetool.store import (
     DATA_FORMAT,
@@ -31,287 +26,16 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
-from ratetool.store.records import (
-    Duplicates,
-    RatingRules,
-    RecordError,
-    file_header,
-    rating_from_record,
-    session_block,
-)
+from ratetool.store.records import RatingRules, file_header, session_block
+from ratetool.store.toml_parse import ParsedFile, parse_client_bytes
+
+if TYPE_CHECKING:
+    from ratetool.corrections import Correction
 
 CLIENTS_DIR = paths.CLIENTS_DIR
 SUFFIX = paths.CLIENT_SUFFIX
-# Any line that starts with "[[" begins a new block, so even a header cut short by a crash
-# ("[[sess", or a lone "[" at the very end) belongs to the torn block, never to the intact one.
-_BLOCK_START = re.compile(rb"^[ \t]*\[(?:\[|\Z)", re.MULTILINE)
-# A table header with one bracket ("[sessions]"): never written by ratetool, so a hand edit.
-_TABLE_LINE = re.compile(rb"^[ \t]*\[[^\[\r\n][^\r\n]*$", re.MULTILINE)
-_SESSIONS_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*sessions[ \t]*\]\][ \t]*(#.*)?$")
-# Patterns for problems only, compiled by ``re`` when first needed.
-_TOML_LINE = r"\(at line (\d+), column (\d+)\)"
-_TOO_LONG = "a number is more than 4,300 digits long"
 
-
-@dataclass
-class ParsedFile:
-    """One client file as read: its ratings, the problems met, its size and where a torn tail
-    starts."""
-
-    path: Path
-    client: str
-    ratings: list[Rating] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    size: int = 0
-    #: Byte offset where a torn tail starts (what ``repair`` moves aside), else None.
-    torn_offset: int | None = None
-
-    @property
-    def max_session(self) -> int:
-        return max((r.session for r in self.ratings), default=0)
-
-
-def _line_of(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
-
-
-def _toml_problem_line(message: str, first_line: int) -> tuple[int, str]:
-    match = re.search(_TOML_LINE, message)
-    if not match:
-        return first_line, message
-    line = first_line + int(match.group(1)) - 1
-    return line, re.sub(_TOML_LINE, "", message).strip().rstrip(".")
-
-
-_COMPLETE_END = rb"^[ \t]*answers[ \t]*=[ \t]*\{.*\}[ \t]*\r?$"
-
-
-def _ends_complete(chunk: bytes) -> bool:
-    """Whether a block's last non-blank line is a whole ``answers = { ... }`` line."""
-    lines = [line for line in chunk.split(b"\n") if line.strip()]
-    return bool(lines) and re.match(_COMPLETE_END, lines[-1]) is not None
-
-
-def _too_new(path: Path, fmt: object) -> None:
-    if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > DATA_FORMAT:
-        raise FormatTooNewError(
-            f"{path} was written by a newer ratetool (data format {fmt}); this ratetool "
-            f"reads format {DATA_FORMAT}. Update ratetool (pip install -U ratetool) to read "
-            "it; the file was not read or changed."
-        )
-
-
-def _parse_whole(
-    path: Path, data: bytes, expected_client: str, rules: RatingRules | None
-) -> list[Rating] | None:
-    """The file's ratings from one ``tomllib.loads`` of the whole file, or ``None`` when
-    anything is wrong (then ``_parse_blocks`` finds what, and where)."""
-    import tomllib
-
-    try:
-        doc = tomllib.loads(data.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
-    except ValueError:  # not UTF-8, not TOML, or a number too long to read
-        return None
-    _too_new(path, doc.get("format"))
-    sessions = doc.pop("sessions", [])
-    if (
-        doc != {"format": DATA_FORMAT, "client": expected_client}
-        or not isinstance(sessions, list)
-        or not sessions
-        or not all(isinstance(record, dict) for record in sessions)
-    ):
-        return None
-    try:
-        ratings = [rating_from_record(record, expected_client) for record in sessions]
-    except RecordError:
-        return None
-    if rules is not None:
-        duplicates = Duplicates()
-        for rating in ratings:
-            if rules.problem(rating) is not None or duplicates.problem(rating) is not None:
-                return None
-    return ratings
-
-
-def parse_client_bytes(
-    path: Path, data: bytes, expected_client: str, rules: RatingRules | None = None
-) -> ParsedFile:
-    """Parse a client file's bytes into ratings and problems; never raises for bad content
-    except ``FormatTooNewError`` (a newer file is refused, not misread).
-
-    Each rating is held to ``rules`` (its instrument and the limits) and to being the only one
-    of the file with its id and session number; one that is not is left out and named as a
-    problem with its line and session number."""
-    parsed = ParsedFile(path=path, client=expected_client, size=len(data))
-    if not data.strip():
-        return parsed
-    try:
-        ratings = _parse_whole(path, data, expected_client, rules)
-        if ratings is not None:
-            parsed.ratings = ratings
-            return parsed
-        _parse_blocks(parsed, data, rules)
-    except RecursionError:  # brackets nested thousands deep: tomllib recurses into each
-        from ratetool import limits
-
-        line = limits.nesting_line(data.decode("utf-8", "replace"))
-        parsed.ratings = []
-        parsed.problems = [Problem(path, limits.nesting_problem(), line, kind="damaged")]
-    return parsed
-
-
-def _parse_blocks(parsed: ParsedFile, data: bytes, rules: RatingRules | None = None) -> None:
-    """Read a file that has a problem block by block, naming the line of each problem."""
-    import tomllib
-
-    path, expected_client = parsed.path, parsed.client
-    starts = [m.start() for m in _BLOCK_START.finditer(data)]
-    header_end = starts[0] if starts else len(data)
-    bounds = list(zip(starts, starts[1:] + [len(data)]))
-
-    # -- header ----------------------------------------------------------------------------
-    header_bytes = data[:header_end]
-    header: dict[str, Any] | None = None
-    table = _TABLE_LINE.search(header_bytes)
-    if table is not None:
-        # "[sessions]" for "[[sessions]]": a hand edit, never a torn write (nothing is moved).
-        found = table.group().strip().decode("utf-8", "replace")
-        parsed.problems.append(
-            Problem(
-                path,
-                f"expected [[sessions]], found {found!r}; a session block starts with two "
-                "brackets on each side, [[sessions]]",
-                _line_of(data, table.start()),
-            )
-        )
-        if not bounds:
-            return
-        header_bytes = header_bytes[: table.start()]
-    try:
-        header = tomllib.loads(header_bytes.removeprefix(BOM_UTF8).decode("utf-8"))  # utf-8-sig
-    except ValueError as exc:
-        if isinstance(exc, tomllib.TOMLDecodeError):
-            line, msg = _toml_problem_line(str(exc), 1)
-        elif isinstance(exc, UnicodeDecodeError):
-            line, msg = _line_of(data, exc.start), "not UTF-8 text"
-        else:
-            line, msg = 1, _TOO_LONG
-        if not bounds:
-            # Nothing but a header, and it is cut short: the file's very first write was torn.
-            parsed.problems.append(
-                Problem(path, f"the file's first write is incomplete ({msg})", line, kind="torn")
-            )
-            parsed.torn_offset = 0
-            return
-        parsed.problems.append(Problem(path, f"the header does not parse: {msg}", line))
-        header = None
-    if header is not None:
-        fmt = header.get("format")
-        _too_new(path, fmt)
-        if not bounds and (fmt is None or "client" not in header):
-            # The header alone, without its client key: the file's first write was torn.
-            parsed.problems.append(
-                Problem(path, "the file's first write is incomplete", kind="torn")
-            )
-            parsed.torn_offset = 0
-            return
-        if fmt != DATA_FORMAT:
-            parsed.problems.append(
-                Problem(path, f"'format' must be {DATA_FORMAT}, found {fmt!r}", 1)
-            )
-        client = header.get("client")
-        if client != expected_client:
-            parsed.problems.append(
-                Problem(
-                    path,
-                    f"'client' is {client!r} but the file is named for {expected_client!r}; "
-                    "a client's file must hold only that client's sessions",
-                    1,
-                )
-            )
-        unknown = sorted(set(header) - {"format", "client"})
-        if unknown:
-            parsed.problems.append(
-                Problem(path, f"unknown key {', '.join(unknown)} before the first [[sessions]]", 1)
-            )
-
-    # -- session blocks ----------------------------------------------------------------------
-    duplicates = Duplicates()
-    for index, (start, end) in enumerate(bounds):
-        last = index == len(bounds) - 1
-        chunk = data[start:end]
-        problem: str | None = None
-        kind = "damaged"
-        session: int | None = None
-        torn = False
-        line = 0
-        try:
-            text = chunk.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            problem, torn = "not UTF-8 text", last
-            line = _line_of(data, start + exc.start)
-            text = ""
-        if problem is None:
-            header_line = text.split("\n", 1)[0].rstrip("\r")
-            if not _SESSIONS_HEADER.match(header_line):
-                problem, torn = f"expected [[sessions]], found {header_line.strip()!r}", last
-            else:
-                try:
-                    doc = tomllib.loads(text)
-                except tomllib.TOMLDecodeError as exc:
-                    line, msg = _toml_problem_line(str(exc), _line_of(data, start))
-                    problem, torn = f"TOML syntax error: {msg}", last
-                except ValueError:  # Python reads whole numbers of up to 4,300 digits
-                    problem = _TOO_LONG
-                else:
-                    sessions = doc.get("sessions")
-                    extra = sorted(set(doc) - {"sessions"})
-                    if extra or not isinstance(sessions, list) or len(sessions) != 1:
-                        problem = "a [[sessions]] block must hold exactly one session"
-                    else:
-                        number = sessions[0].get("session")
-                        if type(number) is int:
-                            session = number
-                        try:
-                            rating = rating_from_record(sessions[0], expected_client)
-                        except RecordError as exc:
-                            problem = f"session block: {exc}"
-                            torn = last and str(exc).startswith("missing ")
-                        else:
-                            broken = _rules_problem(rules, duplicates, rating)
-                            if broken is not None:
-                                kind, problem = broken
-                            else:
-                                parsed.ratings.append(rating)
-        if problem is not None:
-            if not line:
-                line = _line_of(data, start)
-            if torn and _ends_complete(chunk):
-                # The block ends with its whole answers line, as ratetool writes it last: it was
-                # not cut short by a crash but changed afterwards. Fix it by hand; never moved.
-                torn = False
-            if torn:
-                problem = (
-                    f"the last session block is incomplete ({problem}); it was probably cut "
-                    "short when the computer stopped during a save"
-                )
-                parsed.torn_offset = start
-            parsed.problems.append(
-                Problem(path, problem, line, kind="torn" if torn else kind, session=session)
-            )
-
-
-def _rules_problem(
-    rules: RatingRules | None, duplicates: Duplicates, rating: Rating
-) -> tuple[str, str] | None:
-    """``(kind, sentence)`` when ``rating`` breaks ``rules`` or repeats an id or a session
-    number of the file; ``None`` without rules (the shape alone is checked)."""
-    if rules is None:
-        return None
-    problem = rules.problem(rating)
-    if problem is not None:
-        return "invalid", problem
-    return duplicates.problem(rating)
+__all__ = ["CLIENTS_DIR", "SUFFIX", "ParsedFile", "TomlStore", "parse_client_bytes"]
 
 
 class TomlStore(Store):
@@ -434,8 +158,7 @@ class TomlStore(Store):
         return parsed
 
     def read_client(self, client: str) -> ReadResult:
-        parsed = self.parse_file(self.file_for(client), client, remember=True)
-        return ReadResult(list(parsed.ratings), list(parsed.problems))
+        return self.parse_file(self.file_for(client), client, remember=True).read_result()
 
     def read_all(self) -> ReadResult:
         """Every client, parsed from its file."""
@@ -448,9 +171,49 @@ class TomlStore(Store):
                 )
                 continue
             parsed = self.parse_file(path, path.stem, rules)
-            result.ratings.extend(parsed.ratings)
+            view = parsed.view  # no copy of each file's lists (a thousand clients)
+            result.ratings.extend(view.ratings)
             result.problems.extend(parsed.problems)
+            result.voided.extend(view.voided)
+            result.corrections.extend(view.applied)
         return result
+
+    def existing_ids(self) -> set[str]:
+        """Ids of every rating stored, voided ones too (an import must not store them again)."""
+        result = self.read_all()
+        return {r.id for r in (*result.ratings, *result.voided)}
+
+    def check(self) -> list[Problem]:
+        from ratetool.store import toml_corrections
+
+        result = self.read_all()
+        return toml_corrections.interrupted_renames(self, result) + self.check_read(result)
+
+    def notes(self) -> list[str]:
+        from ratetool.store import toml_corrections
+
+        return toml_corrections.kept_files(self)
+
+    def _refuse_case_twins_of(self, codes: Iterable[str]) -> None:
+        """Also refuse a code renamed away (``clients rename``): its ratings are shown under the
+        new code, and a new file under the old one would start another client."""
+        from ratetool.store import toml_corrections
+
+        codes = list(codes)
+        super()._refuse_case_twins_of(codes)
+        toml_corrections.refuse_renamed_away(self, codes)
+
+    def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
+        from ratetool.store import toml_corrections
+
+        with self.lock():
+            return toml_corrections.add_corrections_locked(self, corrections)
+
+    def rename_client(self, correction: Correction) -> list[Path]:
+        from ratetool.store import toml_corrections
+
+        with self.lock():
+            return toml_corrections.rename_locked(self, correction)
 
     def add_locked(
         self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
