@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ratetool.csvformat import COMMENT_COLUMN, DATE_COLUMN, FIXED_COLUMNS, unescape_text
+from ratetool.csvformat import (
+    COMMENT_COLUMN,
+    DATE_COLUMN,
+    FIXED_COLUMNS,
+    STATUS_COLUMN,
+    unescape_text,
+)
 from ratetool.errors import ImportRowsError, RatetoolError
 from ratetool.importer.columns import Columns, check_columns, read_header
 from ratetool.importer.rows import MISSING, ImportFile, ImportRow, Missing, RawRow
@@ -27,10 +33,15 @@ from ratetool.importer.validating import (
 )
 from ratetool.instruments import Instrument, Registry
 from ratetool.limits import MAX_CELL, MAX_COMMENT, nesting_problem, visible
+from ratetool.store import DATA_FORMAT
 
+#: The ``format`` cells of a CSV store's ratings.csv that this ratetool reads.
+_FORMATS = frozenset(str(n) for n in range(1, DATA_FORMAT + 1))
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
-_JSON_KEYS = frozenset({*FIXED_COLUMNS, DATE_COLUMN, COMMENT_COLUMN, "answers", "skipped"})
+_JSON_KEYS = frozenset(
+    {*FIXED_COLUMNS, STATUS_COLUMN, DATE_COLUMN, COMMENT_COLUMN, "answers", "skipped"}
+)
 _JSON_COMPUTED = frozenset({"dimensions", "overall", "pomp", "total", "alerts"})
 _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 
@@ -216,6 +227,7 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
     raw.rated_at = text("rated_at") or text(DATE_COLUMN)
     raw.instrument = text("instrument")
     raw.version = text("instrument_version")
+    raw.status = text(STATUS_COLUMN)
     practitioner = cell("practitioner")
     if not isinstance(practitioner, Missing):
         raw.practitioner = unescape_text(practitioner.strip()) or None
@@ -225,10 +237,17 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
     for name, index in columns.items.items():
         raw.answers[name] = cells[index]
     fmt = text("format")
-    if fmt is not None and fmt != "1":
+    if fmt is not None and fmt not in _FORMATS:
         raw.problems.append(
-            f"was written by a newer ratetool (data format {fmt}); this ratetool reads format 1. "
-            "Update ratetool to import it"
+            f"was written by a newer ratetool (data format {fmt}); this ratetool reads format "
+            f"{DATA_FORMAT} and older. Update ratetool to import it"
+        )
+    action = text("correction")
+    if action is not None:
+        raw.problems.append(
+            f"is a correction ({action}) of a CSV store's ratings.csv, not a rating; to carry "
+            "ratings with their corrections over, import an export of that data folder "
+            "(`ratetool export --include-voided`), whose status column keeps them"
         )
     listed = text("skipped")
     if listed is not None:
@@ -325,6 +344,8 @@ def _json_raw(number: int, record: dict[str, Any]) -> RawRow:
     if "practitioner" in record:
         raw.practitioner = _json_text(record, "practitioner", raw)
     raw.comment = _json_text(record, COMMENT_COLUMN, raw)
+    status = _json_text(record, STATUS_COLUMN, raw)
+    raw.status = (status.strip() or None) if status is not None else None
     answers = record.get("answers", {})
     if not isinstance(answers, dict):
         raw.problems.append("answers must be an object of item: whole number")
