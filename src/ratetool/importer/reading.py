@@ -33,10 +33,7 @@ from ratetool.importer.validating import (
 )
 from ratetool.instruments import Instrument, Registry
 from ratetool.limits import MAX_CELL, MAX_COMMENT, nesting_problem, visible
-from ratetool.store import DATA_FORMAT
 
-#: The ``format`` cells of a CSV store's ratings.csv that this ratetool reads.
-_FORMATS = frozenset(str(n) for n in range(1, DATA_FORMAT + 1))
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
 _JSON_KEYS = frozenset(
@@ -237,10 +234,10 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
     for name, index in columns.items.items():
         raw.answers[name] = cells[index]
     fmt = text("format")
-    if fmt is not None and fmt not in _FORMATS:
+    if fmt is not None and fmt not in ("1", "2"):
         raw.problems.append(
-            f"was written by a newer ratetool (data format {fmt}); this ratetool reads format "
-            f"{DATA_FORMAT} and older. Update ratetool to import it"
+            f"was written by a newer ratetool (data format {fmt}); this ratetool reads formats "
+            "1 and 2. Update ratetool to import it"
         )
     action = text("correction")
     if action is not None:
