@@ -239,13 +239,6 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
             f"was written by a newer ratetool (data format {fmt}); this ratetool reads formats "
             "1 and 2. Update ratetool to import it"
         )
-    action = text("correction")
-    if action is not None:
-        raw.problems.append(
-            f"is a correction ({action}) of a CSV store's ratings.csv, not a rating; to carry "
-            "ratings with their corrections over, import an export of that data folder "
-            "(`ratetool export --include-voided`), whose status column keeps them"
-        )
     listed = text("skipped")
     if listed is not None:
         for item_id in (i.strip() for i in listed.split(";")):
@@ -258,6 +251,13 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
             raw.problems.append(
                 f"there is a value in column {index + 1}, which has no name in the header"
             )
+    action = text("correction")
+    if action is not None:
+        raw.problems.append(
+            f"is a correction ({action}) of a CSV store's ratings.csv, not a rating; to carry "
+            "ratings with their corrections over, import an export of that data folder "
+            "(`ratetool export --include-voided`), whose status column keeps them"
+        )
     return raw
 
 
