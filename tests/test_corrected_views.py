@@ -402,3 +402,49 @@ def test_voided_ratings_keep_their_session_numbers_and_ids_on_import(tmp_path):
     no_number = "new-1,C-7,,2026-10-20T10:50:00+01:00,checkin,1,AB,completed,9,9,9,9,"
     plan = plan_for(tmp_path, [no_number, row(2, "completed")], view)
     assert [(r.id, r.session) for r in plan.to_add] == [("new-1", 3)]
+
+
+def test_import_appends_the_corrections_after_the_ratings(tmp_path, data_dir, monkeypatch):
+    seen: list[tuple[list[Correction], list[str]]] = []
+
+    def add_corrections(self, corrections):
+        stored = [r.id for r in self.read_all().ratings]  # the ratings are there already
+        seen.append((list(corrections), stored))
+        return []
+
+    monkeypatch.setattr(TomlStore, "add_corrections", add_corrections)
+    path = import_file(
+        tmp_path, [row(1, "completed"), row(2, "amended"), row(3, "entered-in-error")]
+    )
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.output
+    summary = "Imported 3, skipped 0 as duplicates, rejected 0; marked 1 amended and 1 entered in"
+    assert f"{summary} error." in result.output
+    ((corrections, stored),) = seen
+    assert stored == ["id-C-7-1", "id-C-7-2", "id-C-7-3"]
+    assert [(c.action, c.rating) for c in corrections] == [(AMEND, "id-C-7-2"), (VOID, "id-C-7-3")]
+    result = run("import", "--dry-run", str(path))
+    assert "Dry run: would import 0, skip 3 as duplicates, reject 0; would mark 1 amended" in (
+        result.output
+    )  # the monkeypatched store recorded nothing, so the statuses are still to give
+    assert len(seen) == 1
+
+
+def test_statuses_that_cannot_be_recorded_say_the_ratings_were_imported(
+    tmp_path, data_dir, monkeypatch
+):
+    from ratetool.corrections import CorrectionError
+
+    def refuse(self, corrections):
+        raise CorrectionError("Client C-7 has no session 2; nothing was written.")
+
+    monkeypatch.setattr(TomlStore, "add_corrections", refuse)
+    result = run("import", str(import_file(tmp_path, [row(1, "completed"), row(2, "amended")])))
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert (
+        "2 ratings were imported, but the statuses (amended, entered-in-error) could not be "
+        "recorded: Client C-7 has no session 2. Import the file again" in message
+    )
+    assert "nothing was written" not in message
+    assert [r.id for r in open_store(data_dir).read_all().ratings] == ["id-C-7-1", "id-C-7-2"]

@@ -16,6 +16,7 @@ rating back to completed) is a note, the stored rating kept as it is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -125,8 +126,8 @@ def _status_change(item: ImportRow, stored: Rating, unit: str) -> str | None:
         return None
     return (
         f"{unit} {item.row}: id {item.rating.id} is {item.status} in the file but {stored.status} "
-        f"here (client {stored.client}, session {stored.session}); a {stored.status} rating "
-        "cannot become that again, so it was kept as it is"
+        f"here (client {stored.client}, session {stored.session}); no correction makes it "
+        f"{item.status} again, so the stored rating was kept as it is"
     )
 
 
@@ -231,6 +232,21 @@ def _as_row(stored: Rating, item: ImportRow) -> Rating:
     return replace(stored, answers=dict(item.rating.answers), skipped=item.rating.skipped)
 
 
+def _add_corrections(store: Store, corrections: list[Correction], added: int) -> None:
+    from ratetool.corrections import CorrectionError
+
+    try:
+        store.add_corrections(corrections)
+    except CorrectionError as exc:
+        # The ratings are written: the store's "nothing was written" is about the corrections.
+        why = re.sub(r"[;.]? [Nn]othing was written\.$", ".", str(exc))
+        raise CorrectionError(
+            f"{added} rating{'s were' if added != 1 else ' was'} imported, but the statuses "
+            f"(amended, entered-in-error) could not be recorded: {why} Import the file again to "
+            "record them; the ratings already imported are skipped."
+        ) from None
+
+
 def problem_report(import_file: ImportFile, *, limit: int = MAX_LISTED) -> list[str]:
     """One line per problem (``<file>, row N: ...``), at most ``limit``, then a count."""
     lines = [f"{import_file.path}, {p}" for p in import_file.problems[:limit]]
@@ -305,7 +321,7 @@ def run_import(
         if plan.corrections:
             # After the ratings they correct, checked again under the lock by the store. Should
             # this fail, the ratings stay completed; importing the file again adds the rest.
-            store.add_corrections(plan.corrections)
+            _add_corrections(store, plan.corrections, len(added))
     return ImportResult(
         imported=added,
         duplicates=plan.duplicates,
