@@ -448,3 +448,74 @@ def test_statuses_that_cannot_be_recorded_say_the_ratings_were_imported(
     )
     assert "nothing was written" not in message
     assert [r.id for r in open_store(data_dir).read_all().ratings] == ["id-C-7-1", "id-C-7-2"]
+
+
+# -- export -> import -> export ------------------------------------------------------------------
+
+
+@pytest.fixture
+def kept(monkeypatch: pytest.MonkeyPatch) -> dict[Path, list[Correction]]:
+    """Corrections kept per data folder beside the TOML store: ``add_corrections`` appends them
+    (after ``check_new``, as a store does) and the reads apply them. The stores' own keeping is
+    tested with the stores; this is the view the exports and imports see."""
+    from ratetool.corrections import check_new
+
+    keeps: dict[Path, list[Correction]] = {}
+    read_all, read_client = TomlStore.read_all, TomlStore.read_client
+
+    def corrected(self: TomlStore, result: ReadResult, client: str | None = None) -> ReadResult:
+        mine = [c for c in keeps.get(self.data_dir, []) if client is None or c.client == client]
+        view = apply(result.ratings, mine)
+        return ReadResult(view.ratings, result.problems, view.voided, view.applied)
+
+    def add_corrections(self: TomlStore, corrections: list[Correction]) -> list[Path]:
+        with self.lock():
+            for c in corrections:
+                check_new(c, corrected(self, read_client(self, c.client), c.client))
+                keeps.setdefault(self.data_dir, []).append(c)
+        return []
+
+    monkeypatch.setattr(TomlStore, "read_all", lambda self: corrected(self, read_all(self)))
+    monkeypatch.setattr(
+        TomlStore, "read_client", lambda self, c: corrected(self, read_client(self, c), c)
+    )
+    monkeypatch.setattr(TomlStore, "add_corrections", add_corrections)
+    return keeps
+
+
+@pytest.mark.parametrize("ext", ["csv", "jsonl"])
+@pytest.mark.parametrize("voided", [True, False])
+def test_export_import_export_gives_the_same_file(kept, tmp_path, ext, voided):
+    first, second = tmp_path / "first", tmp_path / "second"
+    store = open_store(first)
+    store.add(
+        [rating("C-7", n) for n in (1, 2)]
+        + [rating("C-7", 3, (9, 2, 9, 9)), rating("C-7", 4, (1, 1, 1, 1)), rating("C-8", 1)],
+        number_sessions=False,
+    )
+    store.add_corrections([void("C-7", 4), amend("C-7", 3, (9, 9, 8, 9)), void("C-8", 1)])
+    extra = ["--include-voided"] if voided else []
+    one, two = tmp_path / f"one.{ext}", tmp_path / f"two.{ext}"
+    assert run("--data-dir", str(first), "export", "--output", str(one), *extra).exit_code == 0
+    result = run("--data-dir", str(second), "import", str(one))
+    assert result.exit_code == 0, result.output
+    marked = "1 amended and 2 entered in error" if voided else "1 amended"
+    imported = 5 if voided else 3
+    assert f"Imported {imported}, skipped 0 as duplicates, rejected 0; marked {marked}." in (
+        result.output
+    )
+    assert [(c.action, c.session, c.reason) for c in kept[open_store(second).data_dir]] == [
+        (AMEND, 3, "imported with status amended"),
+        *([(VOID, 4, "imported with status entered-in-error")] if voided else []),
+        *([(VOID, 1, "imported with status entered-in-error")] if voided else []),
+    ]
+    assert run("--data-dir", str(second), "export", "--output", str(two), *extra).exit_code == 0
+    assert two.read_bytes() == one.read_bytes()
+    # Importing again, into either folder, adds nothing.
+    for folder in (first, second):
+        before = list(kept[open_store(folder).data_dir])
+        result = run("--data-dir", str(folder), "import", str(one))
+        assert f"Imported 0, skipped {5 if voided else 3} as duplicates, rejected 0." in (
+            result.output
+        )
+        assert kept[open_store(folder).data_dir] == before
