@@ -118,6 +118,7 @@ def test_layout_union_of_items_and_dimension_columns():
     )
     assert layout.columns == (
         *FIXED_COLUMNS,
+        "status",
         *CHECKIN_ITEMS,
         *CORE_ITEMS,
         "empathy_score",
@@ -134,7 +135,8 @@ def test_layout_union_of_items_and_dimension_columns():
 
 
 @pytest.mark.parametrize(
-    "name", ["total", "Comment", "date", "id", "session", "empathy_score", "x_SCORE", "skipped"]
+    "name",
+    ["total", "Comment", "date", "id", "session", "empathy_score", "x_SCORE", "skipped", "Status"],
 )
 def test_reserved_item_ids_are_refused(name):
     assert is_reserved(name)
@@ -181,10 +183,10 @@ def test_csv_has_the_layout_numbers_as_numbers_and_empty_cells(tmp_path, data_di
     assert raw.count(b"\r\n") == 4 and raw.count(b"\n") == 4  # CRLF, one line per row
     rows = read_csv(out)
     header = raw.decode().split("\r\n")[0].split(",")
-    assert header[:7] == list(FIXED_COLUMNS)
-    assert header[7:11] == list(CHECKIN_ITEMS)
-    assert header[11:23] == list(CORE_ITEMS)
-    assert header[23:] == [
+    assert header[:8] == [*FIXED_COLUMNS, "status"]
+    assert header[8:12] == list(CHECKIN_ITEMS)
+    assert header[12:24] == list(CORE_ITEMS)
+    assert header[24:] == [
         "empathy_score",
         "warmth_score",
         "genuineness_score",
@@ -707,7 +709,7 @@ def test_header_cells_and_negative_answers(tmp_path, data_dir, config_dir):
     out, result = export(tmp_path, "--excel")
     assert result.exit_code == 0, result.output
     header = out.read_bytes().decode("utf-8-sig").split("\r\n")[0].split(",")
-    assert header[7:10] == ["'-a", "'1", "'-all_score"]
+    assert header[8:11] == ["'-a", "'1", "'-all_score"]
     row = read_csv(out)[0]
     assert (row["'-a"], row["'1"]) == ("-2", "1")  # numbers stay numbers, even negative ones
     target = tmp_path / "again"

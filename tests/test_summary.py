@@ -672,6 +672,8 @@ SESSION_KEYS = {
     "instrument",
     "instrument_version",
     "practitioner",
+    "status",
+    "amended_at",
     "scored",
     "dimensions",
     "overall",
@@ -718,12 +720,14 @@ def test_json_keys_are_the_documented_ones() -> None:
         "instruments",
         "thresholds",
         "sessions",
+        "voided",
         "trends",
         "reliable_change",
         "reliable_changes",
         "problems",
     }
-    assert data["problems"] == []
+    assert data["problems"] == [] and data["voided"] == 0
+    assert set(summary_json("C-001", "--history")) == {*data, "corrections"}
     assert all(set(s) == SESSION_KEYS for s in data["sessions"])
     assert set(data["trends"]["checkin"]) == TREND_KEYS
     assert set(data["trends"]["checkin"]["series"]) == {
@@ -741,6 +745,7 @@ def test_json_keys_are_the_documented_ones() -> None:
     root = Path(__file__).resolve().parent.parent
     docs = (root / "docs" / "summary.md").read_text(encoding="utf-8")  # "summary --json"
     more = {"answers", "item_scores", "comment", "problems", "file", "line", "session", "problem"}
+    more |= {"voided", "corrections", "description", "made_at", "new_client", "reason"}
     for key in SESSION_KEYS | TREND_KEYS | CASELOAD_KEYS | more:
         assert f"{key}`" in docs or f'"{key}"' in docs, key
 

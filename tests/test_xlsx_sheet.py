@@ -154,6 +154,7 @@ def expected_rows(data: ExportData) -> list[dict[str, object]]:
             "instrument": r.instrument,
             "instrument_version": r.instrument_version,
             "practitioner": r.practitioner,
+            "status": r.status,
             "comment": r.comment,
             **r.answers,
         }

@@ -3,7 +3,9 @@
 One rating is one row. The columns, in this order:
 
 1. ``id, client, session, rated_at, instrument, instrument_version, practitioner``
-   (``FIXED_COLUMNS``);
+   (``FIXED_COLUMNS``), then ``status`` (``STATUS_COLUMN``): ``completed``, ``amended`` or
+   ``entered-in-error`` (``ratetool.corrections``; the CSV store has no such column, a rating's
+   status comes from the corrections stored after it);
 2. one column per item id: the union of the items of the instruments in the file, instruments in
    order of first appearance, items in instrument order, each name once. A row fills only the
    columns of its own instrument's items; a skipped item is an empty cell, and the item columns of
@@ -18,9 +20,10 @@ Steps 3 and 4 are *computed*: written for people, ignored on import (scores are 
 out again from the answers). A number in a column is on the scale of the row's instrument; compare
 instruments with ``pomp`` (percent of maximum).
 
-Reserved names: every fixed and computed column, ``date`` (the XLSX date cell and an import
-alias of ``rated_at``), ``answers``, ``skipped``, ``dimensions`` and ``format`` (kept for later
-formats), and every name ending in ``_score``; compared ignoring upper/lower case. An instrument
+Reserved names: every fixed and computed column, ``status``, ``date`` (the XLSX date cell and an
+import alias of ``rated_at``), ``answers``, ``skipped``, ``dimensions`` and ``format`` (kept for
+later formats), ``correction``, ``target`` and ``reason`` (the CSV store's correction columns),
+and every name ending in ``_score``; compared ignoring upper/lower case. An instrument
 whose item id is reserved cannot be laid out unambiguously: ``Layout.build`` refuses it with
 ``ColumnNameError`` (JSON Lines, which nests answers, still works).
 
@@ -69,6 +72,10 @@ SCORE_COLUMNS: tuple[str, ...] = ("overall", "pomp", "total")
 ALERTS_COLUMN = "alerts"
 SUMMARY_COLUMNS: tuple[str, ...] = (*SCORE_COLUMNS, ALERTS_COLUMN)
 COMMENT_COLUMN = "comment"
+#: A rating's status (``ratetool.corrections.STATUSES``), right after ``practitioner``.
+STATUS_COLUMN = "status"
+#: The columns of the CSV store (format 2) that only a correction row fills.
+CORRECTION_COLUMNS: tuple[str, ...] = ("correction", "target", "reason")
 #: The XLSX date cell, and what a hand-typed sheet may call its date column.
 DATE_COLUMN = "date"
 #: A dimension score column is ``<dimension id><DIMENSION_SUFFIX>``.
@@ -78,7 +85,16 @@ ALERT_SEPARATOR = ";"
 
 #: Columns that hold text (escaped on the way out, unescaped on the way in).
 TEXT_COLUMNS: frozenset[str] = frozenset(
-    {"id", "client", "rated_at", "instrument", "practitioner", ALERTS_COLUMN, COMMENT_COLUMN}
+    {
+        "id",
+        "client",
+        "rated_at",
+        "instrument",
+        "practitioner",
+        STATUS_COLUMN,
+        ALERTS_COLUMN,
+        COMMENT_COLUMN,
+    }
 )
 #: Columns that hold whole numbers besides the items.
 INTEGER_COLUMNS: frozenset[str] = frozenset({"session", "instrument_version"})
@@ -88,11 +104,13 @@ RESERVED_NAMES: frozenset[str] = frozenset(
         *FIXED_COLUMNS,
         *SUMMARY_COLUMNS,
         COMMENT_COLUMN,
+        STATUS_COLUMN,
         DATE_COLUMN,
         "answers",
         "skipped",
         "dimensions",
         "format",
+        *CORRECTION_COLUMNS,
     }
 )
 
@@ -131,7 +149,7 @@ def is_computed(name: str) -> bool:
 
 
 class Layout(NamedTuple):
-    """The columns of one file: fixed, items, dimension scores, summary, comment."""
+    """The columns of one file: fixed, status, items, dimension scores, summary, comment."""
 
     items: tuple[str, ...]
     dimensions: tuple[str, ...]
@@ -144,6 +162,7 @@ class Layout(NamedTuple):
     def columns(self) -> tuple[str, ...]:
         return (
             *FIXED_COLUMNS,
+            STATUS_COLUMN,
             *self.items,
             *self.dimension_columns,
             *SUMMARY_COLUMNS,
@@ -178,8 +197,7 @@ class Layout(NamedTuple):
             raise ColumnNameError(
                 f"Cannot lay out a spreadsheet: {', '.join(dict.fromkeys(clashes))} "
                 f"{'has' if len(clashes) == 1 else 'have'} the name of one of ratetool's own "
-                "columns (id, client, session, rated_at, date, instrument, instrument_version, "
-                "practitioner, overall, pomp, total, alerts, comment, or a name ending in "
+                f"columns ({', '.join(sorted(RESERVED_NAMES))}, or a name ending in "
                 "'_score'), so the column would be ambiguous. Export with --format json, which "
                 "keeps answers apart, or give the item another id in a new version of the "
                 "instrument. Nothing was written."
@@ -279,7 +297,7 @@ def text_cells(
 
 
 def rating_values(rating: Rating) -> dict[str, CellValue]:
-    """The stored fields of a rating by column name: fixed columns, answers, comment.
+    """The fields of a rating by column name: fixed columns, status, answers, comment.
 
     Text is not escaped yet; a skipped item is simply absent (an empty cell).
     """
@@ -291,6 +309,7 @@ def rating_values(rating: Rating) -> dict[str, CellValue]:
         "instrument": rating.instrument,
         "instrument_version": rating.instrument_version,
         "practitioner": rating.practitioner,
+        STATUS_COLUMN: rating.status,
     }
     for item_id, answer in rating.answers.items():
         values[item_id] = answer

@@ -6,9 +6,10 @@ places of ``places_for``; the JSON output *is* these dicts, and the tables are d
 same dicts (``ratetool.render``), so a table and ``--json`` can never show different numbers.
 
 - ``client_report(...)`` scores one client; ``client_json(report)`` is ``summary CLIENT --json``:
-  the sessions (date, number, instrument, dimension scores, overall, pomp, total, band, alerts
-  and their reasons), trends per instrument (series for sparklines, first and latest values,
-  change since the first and the previous session) and reliable change per instrument.
+  the sessions (date, number, instrument, status, dimension scores, overall, pomp, total, band,
+  alerts and their reasons), trends per instrument (series for sparklines, first and latest
+  values, change since the first and the previous session), reliable change per instrument, how
+  many ratings were voided and (``--history``) the corrections (``ratetool.corrections``).
 - ``caseload(...)`` scores every client; ``caseload_json(...)`` is ``summary --json``: one row
   per client in the order of who needs attention first (``scoring.attention_order``), filtered by
   ``--since`` and ``--practitioner``; ``months_json(...)`` is ``summary --by month``. The command
@@ -48,6 +49,7 @@ from ratetool.scoring import (
 )
 
 if TYPE_CHECKING:
+    from ratetool.corrections import Correction
     from ratetool.store import Problem
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "caseload_row",
     "client_json",
     "client_report",
+    "correction_json",
     "months_json",
     "percent_on_scale",
     "rc_note",
@@ -169,7 +172,12 @@ def client_report(
 
 
 def _session_json(
-    s: SessionScore, change: ReliableChange | None, *, items: bool, comments: bool
+    s: SessionScore,
+    change: ReliableChange | None,
+    *,
+    items: bool,
+    comments: bool,
+    amended_at: str | None = None,
 ) -> dict[str, Any]:
     r = s.rating
     out = {
@@ -178,6 +186,8 @@ def _session_json(
         "instrument": r.instrument,
         "instrument_version": r.instrument_version,
         "practitioner": r.practitioner,
+        "status": r.status,
+        "amended_at": amended_at,
         "scored": s.instrument is not None,
         "dimensions": {k: shown(v, "dimension") for k, v in s.dimensions.items()},
         "overall": shown(s.overall, "overall"),
@@ -283,18 +293,34 @@ def client_json(
     items: bool = False,
     comments: bool = False,
     problems: Sequence[Problem] = (),
+    corrections: Sequence[Correction] = (),
+    voided: int = 0,
+    history: bool = False,
 ) -> dict[str, Any]:
     """``summary CLIENT --json``; the table is drawn from the same dict.
 
     ``items`` adds each session's ``answers``, ``item_scores`` and ``skipped``; ``comments`` adds
     its ``comment``. ``problems`` are those met reading the client's file (the sessions they
-    concern are not in ``sessions``), listed as ``Problem.as_json`` gives them. docs/summary.md
-    gives the schema.
+    concern are not in ``sessions``), listed as ``Problem.as_json`` gives them. ``corrections``
+    (``ReadResult.corrections``, in the order made) give each amended session its
+    ``amended_at``; ``history`` lists them under ``corrections``. ``voided`` is how many of the
+    client's ratings were voided (counted nowhere else). docs/summary.md gives the schema.
     """
+    from ratetool.corrections import AMEND, AMENDED
+
     scores = report.scores
     changes = scores.reliable_change
+    amended_at = {
+        c.rating: c.made_at.isoformat() for c in corrections if c.action == AMEND and c.rating
+    }
     sessions = [
-        _session_json(s, changes.get(s.rating.instrument), items=items, comments=comments)
+        _session_json(
+            s,
+            changes.get(s.rating.instrument),
+            items=items,
+            comments=comments,
+            amended_at=amended_at.get(s.rating.id) if s.rating.status == AMENDED else None,
+        )
         for s in scores.sessions
     ]
     trends = {
@@ -302,17 +328,27 @@ def client_json(
     }
     rcs = {iid: _rc_json(scores, changes.get(iid)) for iid in scores.instruments}
     latest = report.instrument
-    return {
+    out: dict[str, Any] = {
         "client": report.client,
         "instrument": latest,
         "instruments": list(scores.instruments),
         "thresholds": thresholds_json(report.thresholds),
         "sessions": sessions,
+        "voided": voided,
         "trends": trends,
         "reliable_change": rcs.get(latest) if latest is not None else None,
         "reliable_changes": rcs,
         "problems": [p.as_json() for p in problems],
     }
+    if history:
+        out["corrections"] = [correction_json(c) for c in corrections]
+    return out
+
+
+def correction_json(correction: Correction) -> dict[str, Any]:
+    """One correction in ``summary CLIENT --history --json``: ``Correction.as_json`` and the
+    line ``--history`` shows for it (``description``)."""
+    return {**correction.as_json(), "description": correction.describe()}
 
 
 def thresholds_json(thresholds: Thresholds) -> dict[str, Any]:

@@ -9,8 +9,10 @@ from ratetool.cli.state import get_state
 HELP = (
     "Export ratings with their scores for a spreadsheet (CSV, XLSX) or a script (JSON Lines).\n\n"
     "One row per session: id, client, session, rated_at, instrument, instrument_version, "
-    "practitioner, one column per item, the dimension scores (empathy_score, ...), overall, pomp, "
-    "total, alerts and comment. Scores are the numbers every ratetool table shows. An existing "
+    "practitioner, status, one column per item, the dimension scores (empathy_score, ...), "
+    "overall, pomp, total, alerts and comment. Scores are the numbers every ratetool table shows. "
+    "status is completed, or amended for a rating whose answers were corrected (`ratetool "
+    "amend`); voided ratings (`ratetool void`) are left out unless --include-voided. An existing "
     "file is never replaced without --force.\n\n"
     "Examples:\n\n"
     "ratetool export --output ratings.xlsx\n\n"
@@ -85,6 +87,14 @@ def export(
             show_default=False,
         ),
     ] = None,
+    include_voided: Annotated[
+        bool,
+        typer.Option(
+            "--include-voided",
+            help="Also export voided ratings, with status entered-in-error: scored as they were, "
+            "with no alerts; they change no other session's trend or alerts.",
+        ),
+    ] = False,
 ) -> None:
     from pathlib import Path
 
@@ -147,12 +157,14 @@ def export(
     # problems are named on stderr and the exit status is 1.
     result = state.store.read_all()
     problems = result.problems  # kept apart: nothing else may hold the ratings once collected
+    left_out = 0 if include_voided else _voided_left_out(result.voided, client, period)
     data = collect(
         result.ratings,
         state.resolve,
         state.config.thresholds(),
         clients=client or None,
         period=period,
+        voided=result.voided if include_voided else (),
     )
     del result  # the XLSX writer frees each rating once written: nothing else may hold them
     if data.missing_clients:
@@ -190,18 +202,37 @@ def export(
             payload = to_xlsx(data, progress)  # consumes data
     else:
         payload = render(data, chosen, excel=excel, delimiter=sep)
-    _finish(payload, data.session_count, data.client_count, path, chosen)
+    _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
+    if left_out:
+        typer.echo(
+            f"Note: {left_out} voided rating{'s' if left_out != 1 else ''} left out "
+            f"(--include-voided adds {'it' if left_out == 1 else 'them'}, with status "
+            "entered-in-error).",
+            err=True,
+        )
     show_problems(problems, err=True)
     if problems:
         raise typer.Exit(1)
 
 
-def _finish(payload: bytes, n: int, clients: int, path, chosen: str) -> None:
+def _voided_left_out(voided, clients: list[str] | None, period) -> int:
+    """How many voided ratings the export would have had with --include-voided."""
+    wanted = set(clients) if clients else None
+    return sum(
+        1
+        for r in voided
+        if (wanted is None or r.client in wanted)
+        and (period.everything or period.contains(r.rated_at))
+    )
+
+
+def _finish(payload: bytes, n: int, clients: int, path, chosen: str, voided: int = 0) -> None:
     from ratetool.exporters import write_file
 
     done = (
-        f"Exported {n} rating{'s' if n != 1 else ''} of {clients} "
-        f"client{'s' if clients != 1 else ''}"
+        f"Exported {n} rating{'s' if n != 1 else ''}"
+        + (f" ({voided} voided)" if voided else "")
+        + f" of {clients} client{'s' if clients != 1 else ''}"
     )
     if path is None:
         typer.echo(payload, nl=False)

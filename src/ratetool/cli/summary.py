@@ -24,7 +24,9 @@ HELP = (
     "With CLIENT: one row per session (date, session number, the dimension scores, overall, % of "
     "the maximum, total, a status band and the alerts), each alert's reason in words, and per "
     "instrument a sparkline for each score with the change since the first and the previous "
-    "session, and reliable change where the instrument has norms.\n\n"
+    "session, and reliable change where the instrument has norms. An amended session is marked "
+    "* and counts with its corrected answers; voided ratings count nowhere. --history lists the "
+    "corrections (when, what, why, by whom).\n\n"
     "Without CLIENT: one row per client, those who need attention first: sessions, last date, "
     "the latest overall and % max, the last 10 sessions as a sparkline, and the latest "
     "session's alerts. --by month: sessions, mean % max and sessions with alerts per month."
@@ -65,6 +67,13 @@ def summary(
     ] = False,
     comments: Annotated[
         bool, typer.Option("--comments", help="Also show the client's comments (with CLIENT).")
+    ] = False,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Also list the client's corrections: voided, amended, renamed (with CLIENT).",
+        ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON instead of tables (same numbers).")
@@ -131,11 +140,12 @@ def summary(
             client,
             items=items,
             comments=comments,
+            history=history,
             as_json=as_json,
             limit=None if show_all else DEFAULT_SESSIONS,
         )
         return
-    for flag, given in (("--items", items), ("--comments", comments)):
+    for flag, given in (("--items", items), ("--comments", comments), ("--history", history)):
         if given:
             raise typer.BadParameter(
                 f"{flag} is for one client: ratetool summary CLIENT {flag}.", param_hint=f"'{flag}'"
@@ -151,7 +161,14 @@ def summary(
 
 
 def _client_summary(
-    state, client: str, *, items: bool, comments: bool, as_json: bool, limit: int | None
+    state,
+    client: str,
+    *,
+    items: bool,
+    comments: bool,
+    history: bool,
+    as_json: bool,
+    limit: int | None,
 ) -> None:
     from ratetool.codes import validate_client_code
     from ratetool.errors import RatetoolError
@@ -161,24 +178,46 @@ def _client_summary(
     if not result.ratings and result.problems:
         show_problems(result.problems, err=True)
         raise RatetoolError(f"No session of client {client} could be read. Nothing is shown.")
-    if not result.ratings:
+    if not result.ratings and not result.voided:
         raise RatetoolError(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
             "clients with ratings; client codes are case-sensitive."
         )
+    if not result.ratings and not history:
+        raise RatetoolError(
+            f"Every rating of client {client} is voided (entered in error), so none counts. "
+            f"`ratetool summary {client} --history` lists the corrections."
+        )
     from ratetool.report import client_json, client_report, rc_note
 
     report = client_report(result.ratings, state.resolve, state.config.thresholds(), client=client)
-    data = client_json(report, items=items, comments=comments, problems=result.problems)
+    data = client_json(
+        report,
+        items=items,
+        comments=comments,
+        problems=result.problems,
+        corrections=result.corrections,
+        voided=len(result.voided),
+        history=history,
+    )
     if as_json:
         _json(data)
     else:
         from ratetool.render import print_client_summary
+        from ratetool.render.client import print_history
 
-        notes = {iid: rc_note(report, iid) for iid in report.instruments}
-        print_client_summary(
-            data, report.definitions, notes, items=items, comments=comments, limit=limit
-        )
+        if result.ratings:
+            notes = {iid: rc_note(report, iid) for iid in report.instruments}
+            print_client_summary(
+                data, report.definitions, notes, items=items, comments=comments, limit=limit
+            )
+        else:
+            typer.echo(
+                f"{client}: every rating is voided (entered in error), so none counts "
+                f"({len(result.voided)} voided)."
+            )
+        if history:
+            print_history(data)
     _done(result.problems, as_json=as_json)
 
 

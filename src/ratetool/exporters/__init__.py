@@ -2,7 +2,12 @@
 
 ``collect`` scores every client's full history (so trends and alerts are the ones ``summary``
 shows, even when ``--since`` leaves earlier sessions out) and keeps the sessions asked for, in
-client-code order, then session order. The format modules turn that into bytes:
+client-code order, then session order. The history is the corrected view
+(``ratetool.corrections``): amended ratings with their new answers, voided ones left out. With
+``--include-voided`` the voided ratings are added as rows of their own (status
+``entered-in-error``), scored as they were but with no alerts, and without touching the other
+sessions' trends and alerts, which still come from the corrected view alone. The format modules
+turn that into bytes:
 
 - ``ratetool.exporters.csv_export.to_csv`` (RFC 4180, ``ratetool.csvformat`` layout),
 - ``ratetool.exporters.xlsx.to_xlsx`` (needs the optional ``XlsxWriter``),
@@ -136,19 +141,26 @@ class ExportData:
         sessions: list[SessionScore],
         clients: list[ClientScores],
         missing_clients: list[str] | None = None,
+        voided_count: int = 0,
     ) -> None:
         self._sessions: list[SessionScore] | None = sessions
-        #: One entry per exported client, holding only its exported sessions (reliable change
-        #: from the full history), in client-code order.
+        #: One entry per exported client, holding only its exported sessions that count (voided
+        #: ones are in ``sessions`` only; reliable change from the full corrected history), in
+        #: client-code order.
         self._clients: list[ClientScores] | None = clients
         #: Client codes asked for with --client that have no ratings.
         self.missing_clients: list[str] = missing_clients if missing_clients is not None else []
         self.session_count = len(sessions)
-        self.client_count = len(clients)
+        self.client_count = (
+            len({s.rating.client for s in sessions}) if voided_count else len(clients)
+        )
+        #: Voided ratings among ``sessions`` (``--include-voided``).
+        self.voided_count = voided_count
 
     @property
     def sessions(self) -> list[SessionScore]:
-        """The exported sessions, in client-code order, then session order."""
+        """The exported sessions, in client-code order, then session order (voided ones, when
+        asked for, among them)."""
         return self._held()[0]
 
     @property
@@ -211,28 +223,62 @@ def collect(
     *,
     clients: Sequence[str] | None = None,
     period: Period = Period(),
+    voided: Iterable[Rating] = (),
 ) -> ExportData:
     """Score each client's ratings and keep the asked-for clients and period.
+
+    ``ratings`` is the corrected view (``ReadResult.ratings``). ``voided`` (``ReadResult.voided``,
+    for ``--include-voided``) are added among each client's sessions, scored on their own with
+    no alerts: they never change another session's trend or alerts.
 
     Raises ``AnswerError`` (from scoring) for a stored answer that does not fit its instrument.
     """
     by_client: dict[str, list[Rating]] = {}
     for rating in ratings:
         by_client.setdefault(rating.client, []).append(rating)
-    wanted = list(dict.fromkeys(clients)) if clients else sorted(by_client)
-    missing = [c for c in wanted if c not in by_client]
+    voided_of: dict[str, list[Rating]] = {}
+    for rating in voided:
+        voided_of.setdefault(rating.client, []).append(rating)
+    found = by_client.keys() | voided_of.keys() if voided_of else by_client.keys()
+    wanted = list(dict.fromkeys(clients)) if clients else sorted(found)
+    missing = [c for c in wanted if c not in found]
     sessions: list[SessionScore] = []
     kept_clients: list[ClientScores] = []
-    for code in sorted(c for c in wanted if c in by_client):
-        scored = score_client(by_client[code], resolve, thresholds, client=code)
-        kept = scored.sessions
-        if not period.everything:
-            kept = [s for s in kept if period.contains(s.rating.rated_at)]
-        if not kept:
-            continue
+    voided_count = 0
+    for code in sorted(c for c in wanted if c in found):
+        kept: list[SessionScore] = []
+        if code in by_client:
+            scored = score_client(by_client[code], resolve, thresholds, client=code)
+            kept = scored.sessions
+            if not period.everything:
+                kept = [s for s in kept if period.contains(s.rating.rated_at)]
+            if kept:
+                kept_clients.append(ClientScores(code, kept, scored.reliable_change))
+        if code in voided_of:
+            extra = _voided_sessions(voided_of[code], resolve, thresholds, code, period)
+            voided_count += len(extra)
+            if extra:
+                kept = sorted([*kept, *extra], key=_session_order)
         sessions.extend(kept)
-        kept_clients.append(ClientScores(code, kept, scored.reliable_change))
-    return ExportData(sessions, kept_clients, missing)
+    return ExportData(sessions, kept_clients, missing, voided_count)
+
+
+def _voided_sessions(
+    ratings: list[Rating], resolve: Resolver, thresholds: Thresholds, code: str, period: Period
+) -> list[SessionScore]:
+    """Voided ratings scored as they were (each session's scores are its own), with no alerts
+    (alerts compare sessions, and a voided one is compared with nothing)."""
+    scored = score_client(ratings, resolve, thresholds, client=code).sessions
+    return [
+        SessionScore(s.rating, s.instrument, s.items, s.dimensions, s.overall, s.pomp, s.total)
+        for s in scored
+        if period.everything or period.contains(s.rating.rated_at)
+    ]
+
+
+def _session_order(score: SessionScore) -> tuple[int, datetime, str]:
+    r = score.rating
+    return (r.session, r.rated_at, r.id)
 
 
 # --------------------------------------------------------------------------------------------

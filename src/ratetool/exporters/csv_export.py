@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from ratetool.csvformat import (
     ALERTS_COLUMN,
     COMMENT_COLUMN,
+    STATUS_COLUMN,
     Layout,
     alerts_cell,
     escape_text,
@@ -86,6 +87,7 @@ def csv_rows(
         )
     ]
     at_alerts, at_comment = position[ALERTS_COLUMN], position[COMMENT_COLUMN]
+    at_status = position[STATUS_COLUMN]
     computed: dict[int, tuple[object, list[tuple[int, str]]]] = {}
 
     def computed_cells(score: SessionScore) -> list[tuple[int, str]]:
@@ -125,6 +127,8 @@ def csv_rows(
         row[at[4]] = text(r.instrument)
         row[at[5]] = str(r.instrument_version)
         row[at[6]] = text(r.practitioner)
+        # completed, amended or entered-in-error: plain words no escape rule touches.
+        row[at_status] = r.status
         for item, answer in r.answers.items():
             row[position[item]] = str(answer)
         for index, cell in computed_cells(score):

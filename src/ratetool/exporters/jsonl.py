@@ -4,12 +4,13 @@ Each record has the fields of a CSV row, with answers kept apart from scores::
 
     {"id": "...", "client": "C-014", "session": 3, "rated_at": "2026-11-03T10:50:00+01:00",
      "instrument": "checkin", "instrument_version": 1, "practitioner": "AB",
-     "answers": {"empathy": 8, ...}, "skipped": [], "dimensions": {"empathy": 8.0, ...},
+     "status": "completed", "answers": {"empathy": 8, ...}, "skipped": [], "dimensions": {"empathy": 8.0, ...},
      "overall": 8.5, "pomp": 85.0, "total": 34,
      "alerts": [{"kind": "low", "reason": "overall 85.0%, below 90%"}], "comment": null}
 
 Numbers are JSON numbers, rounded as every table shows them; a missing score is ``null``; a
-skipped item is listed in ``skipped`` and absent from ``answers``. Text is never escaped here:
+skipped item is listed in ``skipped`` and absent from ``answers``. ``status`` is ``completed``,
+``amended`` or ``entered-in-error`` (the last only with ``--include-voided``). Text is never escaped here:
 JSON is not opened by spreadsheets.
 """
 
@@ -33,6 +34,7 @@ def record(score: SessionScore) -> dict[str, Any]:
         "instrument": r.instrument,
         "instrument_version": r.instrument_version,
         "practitioner": r.practitioner,
+        "status": r.status,
         "answers": dict(r.answers),
         "skipped": list(r.skipped),
         "dimensions": {d: score_value(v, "dimension") for d, v in score.dimensions.items()},

@@ -123,6 +123,7 @@ _RATING_FIELDS = (
     "instrument",
     "instrument_version",
     "practitioner",
+    "status",
     COMMENT_COLUMN,
 )
 #: First characters of a Ratings text that `_write_text` writes on its own (formula, `<r>`).

@@ -11,8 +11,10 @@ from pathlib import Path
 
 from ratetool.csvformat import (
     COMMENT_COLUMN,
+    CORRECTION_COLUMNS,
     DATE_COLUMN,
     FIXED_COLUMNS,
+    STATUS_COLUMN,
     is_computed,
     unescape_text,
 )
@@ -22,9 +24,10 @@ from ratetool.importer.validating import is_skip
 from ratetool.instruments import Instrument
 
 #: Columns of the CSV live store (``ratings.csv``) besides the export's: ``skipped`` repeats what
-#: the empty item cells say, and ``format`` is the data-format version of the row.
-_STORE_COLUMNS = ("skipped", "format")
-_KNOWN_COLUMNS = (*FIXED_COLUMNS, DATE_COLUMN, COMMENT_COLUMN, *_STORE_COLUMNS)
+#: the empty item cells say, ``format`` is the data-format version of the row, and the
+#: correction columns are filled only on a correction's row (format 2).
+_STORE_COLUMNS = ("skipped", "format", *CORRECTION_COLUMNS)
+_KNOWN_COLUMNS = (*FIXED_COLUMNS, STATUS_COLUMN, DATE_COLUMN, COMMENT_COLUMN, *_STORE_COLUMNS)
 
 
 @dataclass

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ratetool.csvformat import COMMENT_COLUMN, DATE_COLUMN, FIXED_COLUMNS, unescape_text
+from ratetool.csvformat import (
+    COMMENT_COLUMN,
+    DATE_COLUMN,
+    FIXED_COLUMNS,
+    STATUS_COLUMN,
+    unescape_text,
+)
 from ratetool.errors import ImportRowsError, RatetoolError
 from ratetool.importer.columns import Columns, check_columns, read_header
 from ratetool.importer.rows import MISSING, ImportFile, ImportRow, Missing, RawRow
@@ -30,7 +36,9 @@ from ratetool.limits import MAX_CELL, MAX_COMMENT, nesting_problem, visible
 
 DELIMITER_NAMES = {",": ",", ";": ";", "tab": "\t", "\\t": "\t", "\t": "\t", "|": "|"}
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
-_JSON_KEYS = frozenset({*FIXED_COLUMNS, DATE_COLUMN, COMMENT_COLUMN, "answers", "skipped"})
+_JSON_KEYS = frozenset(
+    {*FIXED_COLUMNS, STATUS_COLUMN, DATE_COLUMN, COMMENT_COLUMN, "answers", "skipped"}
+)
 _JSON_COMPUTED = frozenset({"dimensions", "overall", "pomp", "total", "alerts"})
 _SEP_LINE = re.compile(r"sep=(.)\s*", re.IGNORECASE)
 
@@ -216,6 +224,7 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
     raw.rated_at = text("rated_at") or text(DATE_COLUMN)
     raw.instrument = text("instrument")
     raw.version = text("instrument_version")
+    raw.status = text(STATUS_COLUMN)
     practitioner = cell("practitioner")
     if not isinstance(practitioner, Missing):
         raw.practitioner = unescape_text(practitioner.strip()) or None
@@ -242,6 +251,13 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
             raw.problems.append(
                 f"there is a value in column {index + 1}, which has no name in the header"
             )
+    action = text("correction")
+    if action is not None:
+        raw.problems.append(
+            f"is a correction ({action}) of a CSV store's ratings.csv, not a rating; to carry "
+            "ratings with their corrections over, import an export of that data folder "
+            "(`ratetool export --include-voided`), whose status column keeps them"
+        )
     return raw
 
 
@@ -325,6 +341,8 @@ def _json_raw(number: int, record: dict[str, Any]) -> RawRow:
     if "practitioner" in record:
         raw.practitioner = _json_text(record, "practitioner", raw)
     raw.comment = _json_text(record, COMMENT_COLUMN, raw)
+    status = _json_text(record, STATUS_COLUMN, raw)
+    raw.status = (status.strip() or None) if status is not None else None
     answers = record.get("answers", {})
     if not isinstance(answers, dict):
         raw.problems.append("answers must be an object of item: whole number")

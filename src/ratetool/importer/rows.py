@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ratetool.corrections import COMPLETED
 from ratetool.model import Rating
 
 
@@ -33,12 +34,15 @@ class RowProblem:
 
 @dataclass(frozen=True)
 class ImportRow:
-    """A valid row: the rating to store (``session`` 0 while ``numbered`` is pending)."""
+    """A valid row: the rating to store (``session`` 0 while ``numbered`` is pending), and the
+    status the row gave it (``completed``, ``amended`` or ``entered-in-error``): the rating
+    itself is stored as completed, a status besides becomes a correction after it."""
 
     row: int
     rating: Rating
     has_id: bool
     numbered: bool
+    status: str = COMPLETED
 
 
 @dataclass
@@ -78,6 +82,8 @@ class RawRow:
     version: object = None
     practitioner: str | None | Missing = MISSING
     comment: str | None = None
+    #: The ``status`` cell or key as written; ``None`` when empty or absent (completed).
+    status: str | None = None
     #: Item id (as written) -> cell text or JSON value; ``None`` is a skip.
     answers: dict[str, object] = field(default_factory=dict)
     #: JSON Lines only: items listed under ``skipped``.

@@ -14,6 +14,7 @@ from typing import Any
 
 from ratetool.answers import SKIP_WORDS
 from ratetool.codes import validate_client_code
+from ratetool.corrections import COMPLETED, STATUSES
 from ratetool.errors import ClientCodeError, InstrumentError, RatetoolError
 from ratetool.importer.rows import (
     ImportFile,
@@ -31,6 +32,7 @@ from ratetool.limits import (
     has_control,
     normalise_line_breaks,
     session_problem,
+    visible,
 )
 from ratetool.model import DATE_ONLY_HOUR, Rating
 
@@ -289,6 +291,14 @@ def validate_row(
         unfit = comment_problem(comment)
         if unfit is not None:
             problems.append(unfit)
+    status = COMPLETED
+    if raw.status is not None:
+        status = raw.status.strip().casefold() or COMPLETED
+        if status not in STATUSES:
+            problems.append(
+                f"status {visible(raw.status[:40])!r} is not one ratetool knows: use "
+                f"{', '.join(STATUSES[:-1])} or {STATUSES[-1]} (or leave it empty for completed)"
+            )
     answers: dict[str, int] = {}
     skipped: list[str] = []
     if instrument is not None:
@@ -309,7 +319,9 @@ def validate_row(
         comment=comment or None,
         skipped=tuple(skipped),
     )
-    return ImportRow(raw.row, rating, has_id=rid is not None, numbered=session is None)
+    return ImportRow(
+        raw.row, rating, has_id=rid is not None, numbered=session is None, status=status
+    )
 
 
 def _answers(
@@ -374,7 +386,7 @@ def collect_rows(
         if item.has_id:
             earlier = by_id.get(item.rating.id)
             if earlier is not None:
-                if earlier.rating == item.rating:
+                if earlier.rating == item.rating and earlier.status == item.status:
                     result.repeats.append((item.row, earlier.row))
                 else:
                     result.problems.append(
@@ -388,7 +400,7 @@ def collect_rows(
                 continue
             by_id[item.rating.id] = item
         else:
-            key = content_key(item.rating) + (item.rating.session,)
+            key = content_key(item.rating) + (item.rating.session, item.status)
             earlier = by_content.get(key)
             if earlier is not None:
                 result.repeats.append((item.row, earlier.row))

@@ -36,6 +36,9 @@ from ratetool.render.text import (
 
 JSON = dict[str, Any]
 
+#: After the session number of an amended session (plain ASCII: it shows in every encoding).
+AMENDED_MARK = "*"
+
 
 def _dimension_columns(data: JSON, definitions: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(dimension id, label) across every instrument the client was rated with, in order."""
@@ -71,7 +74,8 @@ def client_sessions_table(
     columns += [num(head("Overall")), num("% max"), num("Total"), fixed("Status"), "Alerts"]
     rows = []
     for s in data["sessions"]:
-        row: list[Any] = [s["rated_at"][:10], s["session"]]
+        number = f"{s['session']}{AMENDED_MARK}" if s.get("status") == "amended" else s["session"]
+        row: list[Any] = [s["rated_at"][:10], number]
         if several:
             row.append(s["instrument"])
         own = s["dimensions"]
@@ -85,6 +89,63 @@ def client_sessions_table(
         ]
         rows.append(row)
     return table(columns, rows)
+
+
+def local_time(iso: str) -> str:
+    """An ISO date-time with offset as the local date and time, to the minute."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def corrections_note(data: JSON) -> list[str]:
+    """Under the sessions table: which sessions were amended (and when), and how many ratings
+    were voided, so a corrected history never surprises."""
+    lines = []
+    amended = [s for s in data["sessions"] if s.get("status") == "amended"]
+    if amended:
+        parts = [
+            f"session {s['session']} on {local_time(s['amended_at'])[:10]}"
+            if s.get("amended_at")
+            else f"session {s['session']}"
+            for s in amended
+        ]
+        lines.append(
+            f"{AMENDED_MARK} amended: {', '.join(parts)}; the scores are those of the corrected "
+            "answers (see --history)."
+        )
+    voided = data.get("voided", 0)
+    if voided:
+        lines.append(f"{plural(voided, 'voided rating')} not counted (see --history).")
+    return lines
+
+
+def history_table(corrections: list[JSON]) -> Table:
+    """``summary CLIENT --history``: one row per correction, in the order made (the
+    ``corrections`` of ``client_json(..., history=True)``)."""
+    rows = [
+        (local_time(c["made_at"]), c["description"], c["reason"] or "", c["practitioner"] or "")
+        for c in corrections
+    ]
+    return table([fixed("When"), "What", "Reason", fixed("Practitioner")], rows)
+
+
+def print_history(data: JSON, con: Console | None = None) -> None:
+    """The corrections of ``client_json(..., history=True)``, or "No corrections."."""
+    con = con or console()
+    say(con)
+    say(con, "Corrections", "bold")
+    corrections = data.get("corrections") or []
+    if not corrections:
+        say(con, "No corrections.")
+        return
+    print_fitted(con, history_table(corrections))
+    say(
+        con,
+        "Times are local. A correction is a record of its own: the rating it corrects stays "
+        "stored as it was.",
+        "dim",
+    )
 
 
 def _client_reasons(data: JSON) -> list[tuple[str, str, str]]:
@@ -235,6 +296,8 @@ def print_client_summary(
         client_sessions_table(data, definitions, g),
         client_sessions_table(data, definitions, g, short=True),
     )
+    for line in corrections_note(data):
+        say(con, line)
     say(con)
     say(con, status_legend(g))
     reasons = _client_reasons(data)
