@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from ratetool.store.records import RatingRules
 
 #: Newest data-file format this ratetool reads and writes.
-DATA_FORMAT = 1
+DATA_FORMAT = 2
+#: Oldest data format this ratetool still reads (written before corrections existed).
+OLDEST_FORMAT = 1
 LOCK_NAME = ".ratetool.lock"
 LOCK_TIMEOUT_SECONDS = 30.0
 

@@ -1,7 +1,8 @@
 """The CSV store: every rating is one row appended to ``<data dir>/ratings.csv``.
 
-Five modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
+Six modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
 with their lines), ``csv_write`` (ratings into rows, read back before they are written),
+``csv_corrections`` (correction rows, the corrected view, raising a format-1 file),
 ``csv_index`` (the derived index that lets an append skip the history: measured, appending to
 100,000 rows takes about 1.1x appending to none with it, about 16x without) and this one, the
 ``Store`` that ties them together under the data-folder lock and whose ``check`` verifies the
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ratetool.codes import validate_client_code
 from ratetool.csvformat import is_reserved
@@ -31,6 +32,7 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
+from ratetool.store.csv_corrections import corrected, final_code, renames_of
 from ratetool.store.csv_format import RATINGS_NAME, Header
 from ratetool.store.csv_index import (
     CACHE_DIR,
@@ -38,6 +40,7 @@ from ratetool.store.csv_index import (
     Index,
     View,
     merge_clients,
+    renames_in,
     spans_of,
 )
 from ratetool.store.csv_parse import ParsedCsv, parse_csv_bytes, parse_more
@@ -45,12 +48,51 @@ from ratetool.store.csv_write import RowWriter
 from ratetool.store.records import ITEM_ID_RE
 
 if TYPE_CHECKING:
+    from ratetool.corrections import Correction
     from ratetool.instruments import Instrument
 
 #: ``read_client`` calls in one process after which the whole file is parsed once and shared.
 _GROUP_AFTER = 8
 #: A file's size, modification time, change time and inode: it changes with any write.
 _StatKey = tuple[int, int, int, int]
+
+
+def _refuse_renamed(ratings: Sequence[Rating], renames: dict[str, str]) -> None:
+    """A code renamed with ``clients rename`` takes no new ratings: they go under its new code."""
+    from ratetool.errors import ClientCodeError
+
+    for rating in ratings:
+        new = final_code(rating.client, renames)
+        if new != rating.client:
+            raise ClientCodeError(
+                f"Client code {rating.client} was renamed to {new} (`ratetool clients rename`); "
+                f"its sessions are shown under {new}. Use {new} for this client. Nothing was "
+                "written."
+            )
+
+
+def _pairs(spans: list[int]) -> Iterator[tuple[int, int]]:
+    return zip(spans[::2], spans[1::2])
+
+
+class _Grouped(NamedTuple):
+    """A whole file parsed, its ratings and corrections by the code they are stored under."""
+
+    parsed: ParsedCsv
+    ratings: dict[str, list[Rating]]
+    corrections: dict[str, list[int]]
+    renames: dict[str, str]
+
+    @classmethod
+    def of(cls, parsed: ParsedCsv) -> _Grouped:
+        ratings: dict[str, list[Rating]] = {}
+        for rating in parsed.ratings:
+            ratings.setdefault(rating.client, []).append(rating)
+        corrections: dict[str, list[int]] = {}
+        for i, c in enumerate(parsed.corrections):
+            corrections.setdefault(c.client, []).append(i)
+        renames = {c.client: c.new_client for c in parsed.corrections if c.new_client}
+        return cls(parsed, ratings, corrections, renames)
 
 
 class CsvStore(Store):
@@ -73,7 +115,7 @@ class CsvStore(Store):
         self._held = 0
         self._index_memo: tuple[_StatKey, Index | None] | None = None
         self._client_reads = 0
-        self._grouped: tuple[_StatKey, dict[str, list[Rating]], list[Problem]] | None = None
+        self._grouped: tuple[_StatKey, _Grouped] | None = None
 
     # -- paths ---------------------------------------------------------------------------------
     @property
@@ -114,16 +156,19 @@ class CsvStore(Store):
 
     def parse(self, *, spans: bool = False) -> ParsedCsv:
         """The whole file, parsed (the index is not used)."""
+        return self._parse_with_bytes(spans=spans)[0]
+
+    def _parse_with_bytes(self, *, spans: bool) -> tuple[ParsedCsv, bytes]:
         link = self._link_problem()
         if link is not None:
-            return ParsedCsv(self.path, problems=[link])
+            return ParsedCsv(self.path, problems=[link]), b""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             data = b""
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot read ({exc.strerror}).") from None
-        return parse_csv_bytes(self.path, data, spans=spans, rules=self.rules())
+        return parse_csv_bytes(self.path, data, spans=spans, rules=self.rules()), data
 
     def _load_index(self, client: str | None = None) -> Index | None:
         """The index file, parsed (once per process while the file stays the same). With
@@ -206,7 +251,10 @@ class CsvStore(Store):
             info = os.fstat(fh.fileno())
             if index is not None and index.matches(info):
                 header = Header(index.columns)
-                return View([], header, index.size, index.crc, index.lines, index.clients)
+                return View(
+                    [], header, index.size, index.crc, index.lines, index.clients, None,
+                    index.renames,
+                )  # fmt: skip
             data = fh.read()
         if index is not None and client is not None:
             index = self._load_index()  # the file changed: the whole index is brought up to date
@@ -230,6 +278,8 @@ class CsvStore(Store):
                         zlib.crc32(memoryview(data)[index.size :], crc),
                         more.lines,
                         merge_clients(more, data, index.clients),
+                        None,
+                        renames_in(more, index.renames),
                     )
                     self._save_view(view, info)
                     return view
@@ -238,7 +288,7 @@ class CsvStore(Store):
             return View(parsed.problems, parsed.header, len(data), 0, parsed.lines, None, parsed)
         view = View(
             [], parsed.header, len(data), zlib.crc32(data), parsed.lines,
-            merge_clients(parsed, data), parsed,
+            merge_clients(parsed, data), parsed, renames_in(parsed),
         )  # fmt: skip
         self._save_view(view, info)
         return view
@@ -258,19 +308,27 @@ class CsvStore(Store):
                 lines=view.lines,
                 columns=view.header.columns,
                 clients=view.clients,
+                renames=view.renames,
             )
         )
 
     def client_codes(self) -> list[str]:
         view = self._view()
         if view.clients is not None:
-            return sorted(view.clients)
-        assert view.parsed is not None
-        return sorted({r.client for r in view.parsed.ratings})
+            codes: Iterable[str] = view.clients
+        else:
+            assert view.parsed is not None
+            codes = {r.client for r in view.parsed.ratings}
+        if view.renames:
+            renames = dict(view.renames)
+            codes = {final_code(code, renames) for code in codes}
+        return sorted(codes)
 
     def read_all(self) -> ReadResult:
         parsed = self.parse()
-        return ReadResult(parsed.ratings, parsed.problems)
+        return corrected(
+            self.path, parsed.ratings, parsed.corrections, parsed.correction_lines, parsed.problems
+        )
 
     def read_client(self, client: str) -> ReadResult:
         validate_client_code(client)
@@ -278,28 +336,68 @@ class CsvStore(Store):
         if self._client_reads > _GROUP_AFTER:
             grouped = self._grouped_read()
             if grouped is not None:
-                by_client, problems = grouped
-                return ReadResult(list(by_client.get(client, ())), list(problems))
+                return self._of_client(client, grouped)
         view = self._view(client=client)
+        renames = dict(view.renames)
+        if final_code(client, renames) != client:
+            return ReadResult([], list(view.problems))  # renamed: shown under its new code
+        codes = self._sources(client, renames)
+        if view.parsed is None and view.clients is not None and len(codes) > 1:
+            view = self._view()  # a renamed client: every code shown under it
         if view.parsed is None and view.clients is not None:
-            entry = view.clients.get(client)
-            if not entry:
+            entries = [view.clients[code] for code in codes if code in view.clients]
+            if not entries:
                 return ReadResult([], [])
-            spans = spans_of(entry)
+            spans = sorted(
+                (n for entry in entries for n in _pairs(spans_of(entry))), key=lambda p: p[0]
+            )
             got = self._rows_at(spans, view.header)
             if (
                 got is not None
-                and len(got) * 2 == len(spans)
-                and all(r.client == client for r in got)
+                and len(got.ratings) + len(got.corrections) == len(spans)
+                and all(r.client in codes for r in got.ratings)
+                and all(c.client in codes for c in got.corrections)
             ):
-                return ReadResult(got, [])
+                result = corrected(
+                    self.path, got.ratings, got.corrections, got.correction_lines, []
+                )
+                if not result.problems:
+                    return result
             view = self._view(full=True)  # the index does not describe the file: read it all
         assert view.parsed is not None
-        return ReadResult(
-            [r for r in view.parsed.ratings if r.client == client], list(view.problems)
+        return self._of_client(client, _Grouped.of(view.parsed))
+
+    @staticmethod
+    def _sources(client: str, renames: dict[str, str]) -> set[str]:
+        """The codes whose rows are shown under ``client``: its own and those renamed to it."""
+        codes = {client}
+        if renames:
+            codes.update(old for old in renames if final_code(old, renames) == client)
+        return codes
+
+    def _of_client(self, client: str, grouped: _Grouped) -> ReadResult:
+        """``client``'s corrected view from a whole file parsed."""
+        parsed, renames = grouped.parsed, grouped.renames
+        problems = list(parsed.problems)
+        if not parsed.corrections:
+            return ReadResult(list(grouped.ratings.get(client, ())), problems)
+        if final_code(client, renames) != client:
+            return ReadResult([], problems)
+        codes = sorted(self._sources(client, renames))
+        mine = [r for code in codes for r in grouped.ratings.get(code, ())]
+        if len(codes) > 1:
+            order = {id(r): i for i, r in enumerate(parsed.ratings)}
+            mine.sort(key=lambda r: order[id(r)])
+        picked = sorted(i for code in codes for i in grouped.corrections.get(code, ()))
+        return corrected(
+            self.path,
+            mine,
+            [parsed.corrections[i] for i in picked],
+            [parsed.correction_lines[i] for i in picked],
+            problems,
         )
 
-    def _grouped_read(self) -> tuple[dict[str, list[Rating]], list[Problem]] | None:
+    def _grouped_read(self) -> _Grouped | None:
         """The whole file parsed once and grouped by client, for a command that reads many
         clients one by one (a cold summary cache); parsed again whenever the file changes."""
         try:
@@ -308,28 +406,24 @@ class CsvStore(Store):
             return None
         key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         if self._grouped is None or self._grouped[0] != key:
-            parsed = self.parse()
-            by_client: dict[str, list[Rating]] = {}
-            for rating in parsed.ratings:
-                by_client.setdefault(rating.client, []).append(rating)
-            self._grouped = (key, by_client, parsed.problems)
-        return self._grouped[1], self._grouped[2]
+            self._grouped = (key, _Grouped.of(self.parse()))
+        return self._grouped[1]
 
-    def _rows_at(self, spans: list[int], header: Header | None) -> list[Rating] | None:
-        """The ratings in the rows at these byte spans, or None if they are not whole rows."""
+    def _rows_at(self, spans: list[tuple[int, int]], header: Header | None) -> ParsedCsv | None:
+        """The rows at these byte spans, parsed, or None if they are not whole rows."""
         if header is None:
             return None
         chunks = []
         try:
             with open(self.path, "rb") as fh:
-                for i in range(0, len(spans), 2):
-                    fh.seek(spans[i])
-                    chunks.append(fh.read(spans[i + 1]))
+                for start, length in spans:
+                    fh.seek(start)
+                    chunks.append(fh.read(length))
         except OSError:
             return None
         data = b"".join(chunks)
         parsed = parse_more(self.path, data, 0, 0, header, spans=False, rules=self.rules())
-        return None if parsed.problems else parsed.ratings
+        return None if parsed.problems else parsed
 
     # -- caches --------------------------------------------------------------------------------
     def client_fingerprints(self) -> tuple[dict[str, str], list[Problem]] | None:
@@ -341,13 +435,18 @@ class CsvStore(Store):
         if view.problems or view.clients is None or view.header is None:
             return None
         head = zlib.crc32("\t".join(view.header.columns).encode("utf-8"))
-        return (
-            {
-                code: f"csv:{head:08x}:{e[2]:08x}:{e[0]}:{len(e[1])}"
-                for code, e in sorted(view.clients.items())
-            },
-            [],
-        )
+        prints = {
+            code: f"csv:{head:08x}:{e[2]:08x}:{e[0]}:{len(e[1])}"
+            for code, e in sorted(view.clients.items())
+        }
+        if view.renames:  # a renamed client's rows are its own and those of its old codes
+            renames = dict(view.renames)
+            shown: dict[str, str] = {}
+            for code, token in prints.items():
+                new = final_code(code, renames)
+                shown[new] = f"{shown[new]}+{code}={token}" if new in shown else f"{code}={token}"
+            prints = shown
+        return prints, []
 
     def check(self) -> list[Problem]:
         """Every problem in ``ratings.csv`` (the whole file parsed) and, when there is none,
@@ -366,6 +465,7 @@ class CsvStore(Store):
             believed.clients == truth.clients
             and believed.header == truth.header
             and believed.size == truth.size
+            and believed.renames == truth.renames
         ):
             return []
         return [
@@ -446,6 +546,9 @@ class CsvStore(Store):
             validate_client_code(rating.client)  # before anything is read or written
         view = self._view(full=skip_existing_ids)
         refuse_if_problems(view.problems)
+        renames = dict(view.renames)
+        if renames:
+            _refuse_renamed(ratings, renames)
         known_ids = {r.id for r in view.parsed.ratings} if view.parsed is not None else set()
         clients = view.clients or {}
         next_session: dict[str, int] = {}
@@ -458,8 +561,10 @@ class CsvStore(Store):
             known_ids.add(rating.id)
             client = rating.client
             if client not in next_session:
-                entry = clients.get(client)
-                next_session[client] = (entry[0] if entry else 0) + 1
+                # A renamed client's sessions go on from its old code's.
+                codes = self._sources(client, renames) if renames else (client,)
+                tops = [clients[code][0] for code in codes if code in clients]
+                next_session[client] = max(tops, default=0) + 1
             if number_sessions:
                 rating = replace(rating, session=next_session[client])
             next_session[client] = max(next_session[client], rating.session) + 1
@@ -495,8 +600,133 @@ class CsvStore(Store):
                 lines=view.lines + head.count(b"\n") + parsed.lines,
                 columns=header.columns,
                 clients=merge_clients(parsed, rows, view.clients, view.size + len(head)),
+                renames=renames_in(parsed, view.renames),
             )
         )
+
+    # -- corrections ---------------------------------------------------------------------------
+    def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
+        """Append void and amend rows (see ``Store.add_corrections``). A correction may name its
+        client by the code shown or the code stored; the row names the code stored. A format-1
+        file is first raised to format 2 (``csv_corrections.write_anew``; the old file is kept
+        and is among the paths returned)."""
+        from ratetool.corrections import RENAME, CorrectionError, apply, check_new
+
+        if any(c.action == RENAME for c in corrections):
+            raise CorrectionError("A rename is made with `ratetool clients rename`.")
+        with self.lock():
+            parsed, data = self._parsed_clean()
+            renames = renames_of(parsed.corrections)
+            rules = self.rules()
+            pending: list[Correction] = []
+            targets: list[Rating] = []
+            for c in corrections:
+                validate_client_code(c.client)
+                code = final_code(c.client, renames)
+                codes = self._sources(code, renames)
+                mine = [r for r in parsed.ratings if r.client in codes]
+                earlier = [x for x in (*parsed.corrections, *pending) if x.client in codes]
+                target = check_new(c, apply(mine, earlier), rules)
+                assert target is not None
+                stored = next(r.client for r in mine if r.id == target.id)
+                pending.append(replace(c, client=stored))
+                targets.append(target)
+            return self._append_corrections(parsed, data, pending, targets)
+
+    def rename_client(self, correction: Correction) -> list[Path]:
+        """Append one ``rename`` row (see ``Store.rename_client``): from then on every row of
+        the old code is shown under the new one, whose sessions go on from the old code's
+        highest; the old code takes no new rating. Refused when the new code was ever used, or
+        differs from a used code only in case (there is no merge), or the old code has none."""
+        from ratetool.corrections import RENAME, CorrectionError, apply, check_new
+
+        c = correction
+        new = c.new_client
+        if c.action != RENAME or not new:
+            raise CorrectionError("A rename needs the new client code.")
+        validate_client_code(c.client)
+        validate_client_code(new)
+        with self.lock():
+            parsed, data = self._parsed_clean()
+            renames = renames_of(parsed.corrections)
+            old = c.client
+            now = final_code(old, renames)
+            if now != old:
+                raise CorrectionError(
+                    f"Client code {old} was renamed to {now} already; rename {now} instead. "
+                    "Nothing was written."
+                )
+            codes = self._sources(old, renames)
+            mine = [r for r in parsed.ratings if r.client in codes]
+            if not mine:
+                raise CorrectionError(
+                    f"Client {old} has no ratings to rename. Nothing was written."
+                )
+            used = {r.client for r in parsed.ratings} | {x.client for x in parsed.corrections}
+            used |= set(renames.values())
+            twin = next((u for u in sorted(used) if u.casefold() == new.casefold()), None)
+            if twin is not None:
+                what = (
+                    f"Client code {new} already has ratings (or had them)"
+                    if twin == new
+                    else f"Client code {new} differs from the code {twin} in use only in upper "
+                    "and lower case (Windows and macOS do not tell such names apart)"
+                )
+                raise CorrectionError(
+                    f"{what}, so {old} cannot be renamed to it: ratetool cannot merge two "
+                    f"clients yet (importing {old}'s export under {new} is not supported either). "
+                    f"Instead keep both codes, or choose another new code; a session entered "
+                    f"under the wrong code can be voided (`ratetool void {old} SESSION --reason "
+                    "...`) and rated again under the right one. Nothing was written."
+                )
+            check_new(c, apply(mine, []), self.rules())
+            return self._append_corrections(parsed, data, [c], [None])
+
+    def _parsed_clean(self) -> tuple[ParsedCsv, bytes]:
+        """The whole file parsed (under the lock), and its bytes; ``DamagedFileError`` unless
+        it has no problem, corrections that do not apply included."""
+        parsed, data = self._parse_with_bytes(spans=True)
+        problems = list(parsed.problems)
+        if not problems and parsed.corrections:
+            problems = corrected(
+                self.path, parsed.ratings, parsed.corrections, parsed.correction_lines, []
+            ).problems
+        refuse_if_problems(problems)
+        return parsed, data
+
+    def _append_corrections(
+        self,
+        parsed: ParsedCsv,
+        data: bytes,
+        corrections: Sequence[Correction],
+        targets: Sequence[Rating | None],
+    ) -> list[Path]:
+        """Append the rows of ``corrections`` (checked) to the file ``parsed`` read under the
+        lock, raising a format-1 file to format 2 first; fsynced; the index brought up to date."""
+        from ratetool.corrections import CorrectionError
+        from ratetool.fsutil import append_durably
+        from ratetool.store.csv_corrections import correction_cells, write_anew
+
+        written: list[Path] = []
+        if parsed.header is None:
+            raise CorrectionError(f"{self.path} holds no ratings; nothing was written.")
+        if parsed.header.format < 2:
+            wider = Header.for_items(parsed.header.items)
+            written.append(write_anew(self.path, self.data_dir, parsed, wider, "format1"))
+            self._index_memo = None
+            parsed, data = self._parsed_clean()
+        header = parsed.header
+        assert header is not None
+        writer = RowWriter(header)
+        cells = [correction_cells(c, header, t) for c, t in zip(corrections, targets)]
+        rows = writer.correction_rows(cells, corrections).encode("utf-8")
+        append_durably(self.path, rows, inside=self.data_dir)
+        view = View(
+            [], header, len(data), zlib.crc32(data), parsed.lines,
+            merge_clients(parsed, data), None, renames_in(parsed),
+        )  # fmt: skip
+        self._after_append(view, header, b"", rows)
+        return [self.path, *written]
 
     # -- repair --------------------------------------------------------------------------------
     def _repair_locked(self) -> list[str]:

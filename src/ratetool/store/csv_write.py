@@ -1,4 +1,5 @@
-"""Writing ``ratings.csv`` rows: each rating as the cells of a row, checked to read back."""
+"""Writing ``ratings.csv`` rows: each rating (or correction) as the cells of a row, checked to read
+back."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ratetool.corrections import Correction
 from ratetool.csvformat import COMMENT_COLUMN, escape_text
 from ratetool.errors import StoreError
 from ratetool.model import Rating
 from ratetool.store.csv_format import (
     FORMAT_COLUMN,
-    FORMAT_TEXT,
     MAX_CELL,
     RATINGS_NAME,
     SKIP_SEPARATOR,
@@ -30,6 +31,8 @@ class RowWriter:
         self.header = header
         self.where = {c: i for i, c in enumerate(header.columns)}
         self.items = frozenset(header.items)
+        #: A format-1 file gets format-1 rows until a correction raises it to format 2.
+        self.format_text = str(header.format)
 
     def cells(self, rating: Rating) -> list[str]:
         """One rating as the cells of a row; ``StoreError`` if it cannot be written."""
@@ -63,7 +66,7 @@ class RowWriter:
             cells[where[SKIPPED_COLUMN]] = escape_text(SKIP_SEPARATOR.join(rating.skipped))
         if rating.comment:
             cells[where[COMMENT_COLUMN]] = escape_text(rating.comment)
-        cells[where[FORMAT_COLUMN]] = FORMAT_TEXT
+        cells[where[FORMAT_COLUMN]] = self.format_text
         for i, cell in enumerate(cells):
             if len(cell) > MAX_CELL:
                 raise StoreError(
@@ -89,6 +92,27 @@ class RowWriter:
                     f"session id {want.id} of client {want.client} would not read back from "
                     "ratings.csv exactly as given; nothing was written."
                 )
+        return text
+
+    def correction_rows(
+        self, cells: Sequence[Sequence[str]], corrections: Sequence[Correction]
+    ) -> str:
+        """The rows ``cells`` of ``corrections`` (``csv_corrections.correction_cells``), checked
+        to read back as exactly these corrections."""
+        text = write_rows(cells)
+        back = parse_more(Path(RATINGS_NAME), text.encode("utf-8"), 0, 0, self.header, spans=False)
+        if (
+            back.problems
+            or back.ratings
+            or back.corrections != list(corrections)
+            or [c.made_at.utcoffset() for c in back.corrections]
+            != [c.made_at.utcoffset() for c in corrections]
+        ):
+            detail = back.problems[0].message if back.problems else "a cell differs"
+            raise StoreError(
+                "a correction could not be written to ratings.csv so that it reads back the same "
+                f"({detail}); nothing was written."
+            )
         return text
 
 
