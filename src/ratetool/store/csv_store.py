@@ -441,11 +441,13 @@ class CsvStore(Store):
         }
         if view.renames:  # a renamed client's rows are its own and those of its old codes
             renames = dict(view.renames)
-            shown: dict[str, str] = {}
+            shown: dict[str, list[str]] = {}
             for code, token in prints.items():
-                new = final_code(code, renames)
-                shown[new] = f"{shown[new]}+{code}={token}" if new in shown else f"{code}={token}"
-            prints = shown
+                shown.setdefault(final_code(code, renames), []).append(f"{code}={token}")
+            prints = {
+                code: prints[code] if parts == [f"{code}={prints.get(code)}"] else "+".join(parts)
+                for code, parts in shown.items()
+            }
         return prints, []
 
     def check(self) -> list[Problem]:
