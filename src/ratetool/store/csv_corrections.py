@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ratetool.codes import CLIENT_CODE_RE
-from ratetool.corrections import ACTIONS, AMEND, RENAME, VOID, Correction, apply
 from ratetool.csvformat import COMMENT_COLUMN, escape_text
 from ratetool.errors import StoreError
 from ratetool.model import Rating
@@ -43,6 +42,7 @@ from ratetool.store.csv_format import (
 from ratetool.store.records import ITEM_ID_RE, RecordError
 
 if TYPE_CHECKING:
+    from ratetool.corrections import Correction
     from ratetool.store.csv_parse import ParsedCsv
     from ratetool.store.records import RatingRules
 
@@ -62,6 +62,8 @@ def correction_from_cells(
     """The correction in a row whose ``correction`` cell is not empty, and why it breaks the
     amended rating's instrument (``rules``), if it does; ``RecordError`` when the row is not a
     correction ratetool could have written."""
+    from ratetool.corrections import ACTIONS, AMEND, RENAME, VOID, Correction
+
     where = {c: i for i, c in enumerate(header.columns)}
 
     def text(name: str) -> str:
@@ -177,6 +179,8 @@ def note_correction(
 
 def correction_cells(correction: Correction, header: Header, target: Rating | None) -> list[str]:
     """One correction as the cells of a row; ``target`` is the rating it voids or amends."""
+    from ratetool.corrections import AMEND, RENAME
+
     c = correction
     where = {col: i for i, col in enumerate(header.columns)}
     cells = [""] * len(where)
@@ -233,7 +237,7 @@ def final_code(code: str, renames: Mapping[str, str]) -> str:
 
 def renames_of(corrections: Sequence[Correction]) -> dict[str, str]:
     """Old code -> new code, for every rename (in the order appended)."""
-    return {c.client: c.new_client for c in corrections if c.action == RENAME and c.new_client}
+    return {c.client: c.new_client for c in corrections if c.new_client}
 
 
 def corrected(
@@ -247,6 +251,8 @@ def corrected(
     apply is a problem of kind "invalid" naming its line (``lines``, one per correction)."""
     if not corrections:
         return ReadResult(ratings, problems)
+    from ratetool.corrections import apply
+
     view = apply(ratings, list(corrections))
     if view.problems:
         line_of = {id(c): line for c, line in zip(corrections, lines)}

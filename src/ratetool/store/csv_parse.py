@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate, islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratetool.codes import CLIENT_CODE_RE
-from ratetool.corrections import Correction
 from ratetool.csvformat import COMMENT_COLUMN, FIXED_COLUMNS
 from ratetool.errors import FormatTooNewError
 from ratetool.model import Rating
@@ -53,6 +52,9 @@ _INTS = {str(i): i for i in range(0, 1001)}
 _WHOLE_RE = re.compile(r"[0-9]{1,4000}")
 _ANSWER_RE = re.compile(r"-?[0-9]{1,4000}")
 _TEXT_COLUMNS = ("id", "client", "rated_at", "instrument", "practitioner", SKIPPED_COLUMN)
+
+if TYPE_CHECKING:
+    from ratetool.corrections import Correction
 
 
 @dataclass

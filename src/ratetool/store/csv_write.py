@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ratetool.corrections import Correction
 from ratetool.csvformat import COMMENT_COLUMN, escape_text
 from ratetool.errors import StoreError
 from ratetool.model import Rating
@@ -22,6 +22,9 @@ from ratetool.store.csv_format import (
 )
 from ratetool.store.csv_parse import parse_more
 from ratetool.store.records import ITEM_ID_RE
+
+if TYPE_CHECKING:
+    from ratetool.corrections import Correction
 
 
 class RowWriter:
