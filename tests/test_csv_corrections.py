@@ -229,7 +229,28 @@ def test_a_renamed_away_code_takes_no_new_rating_and_says_the_new_one(store: Csv
     for skip in (False, True):
         with pytest.raises(ClientCodeError, match="renamed to C-017"):
             fresh(store).add([make_rating(CLIENT, 7)], skip_existing_ids=skip)
+    with pytest.raises(ClientCodeError, match="renamed to C-017"):
+        fresh(store).refuse_case_twin(CLIENT)  # what `rate` asks before the first question
+    fresh(store).refuse_case_twin("C-017")
     assert folder_snapshot(store.data_dir) == before
+
+
+def test_rate_under_a_renamed_away_code_is_refused_before_the_first_question(
+    data_dir: Path, config_dir: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from helpers.store_kit import write_config
+    from ratetool.cli import app
+
+    write_config(config_dir, "csv")
+    store = open_store(data_dir, "csv")
+    three(store)  # type: ignore[arg-type]
+    store.rename_client(rename(CLIENT, "C-017"))
+    before = folder_snapshot(data_dir)
+    result = CliRunner().invoke(app, ["rate", CLIENT], input="8\n" * 10)
+    assert result.exit_code == 1 and "renamed to C-017" in result.output
+    assert "Question 1" not in result.output and folder_snapshot(data_dir) == before
 
 
 @pytest.mark.parametrize("new", ["C-020", "c-020", "C-014", "C-099"])

@@ -57,17 +57,16 @@ _GROUP_AFTER = 8
 _StatKey = tuple[int, int, int, int]
 
 
-def _refuse_renamed(ratings: Sequence[Rating], renames: dict[str, str]) -> None:
+def _refuse_renamed(codes: Iterable[str], renames: dict[str, str]) -> None:
     """A code renamed with ``clients rename`` takes no new ratings: they go under its new code."""
     from ratetool.errors import ClientCodeError
 
-    for rating in ratings:
-        new = final_code(rating.client, renames)
-        if new != rating.client:
+    for code in codes:
+        new = final_code(code, renames)
+        if new != code:
             raise ClientCodeError(
-                f"Client code {rating.client} was renamed to {new} (`ratetool clients rename`); "
-                f"its sessions are shown under {new}. Use {new} for this client. Nothing was "
-                "written."
+                f"Client code {code} was renamed to {new} (`ratetool clients rename`); its "
+                f"sessions are shown under {new}. Use {new} for this client. Nothing was written."
             )
 
 
@@ -550,7 +549,7 @@ class CsvStore(Store):
         refuse_if_problems(view.problems)
         renames = dict(view.renames)
         if renames:
-            _refuse_renamed(ratings, renames)
+            _refuse_renamed((r.client for r in ratings), renames)
         known_ids = {r.id for r in view.parsed.ratings} if view.parsed is not None else set()
         clients = view.clients or {}
         next_session: dict[str, int] = {}
@@ -607,6 +606,14 @@ class CsvStore(Store):
         )
 
     # -- corrections ---------------------------------------------------------------------------
+    def refuse_case_twin(self, client: str) -> None:
+        """As ``Store.refuse_case_twin``, and a code renamed with ``clients rename`` (its sessions
+        are shown under the new code) is refused too, before the first question."""
+        renames = dict(self._view().renames)
+        if renames:
+            _refuse_renamed([client], renames)
+        super().refuse_case_twin(client)
+
     def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
         """Append void and amend rows (see ``Store.add_corrections``). A correction may name its
         client by the code shown or the code stored; the row names the code stored. A format-1
