@@ -253,6 +253,25 @@ def test_rate_under_a_renamed_away_code_is_refused_before_the_first_question(
     assert "Question 1" not in result.output and folder_snapshot(data_dir) == before
 
 
+def test_import_under_a_renamed_away_code_is_refused_naming_the_new_code(
+    store: CsvStore, data_dir: Path, config_dir: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from helpers.store_kit import write_config
+    from ratetool.cli import app
+
+    write_config(config_dir, "csv")
+    three(store)
+    store.rename_client(rename(CLIENT, "C-017"))
+    colleague = CsvStore(tmp_path / "colleague")
+    colleague.add([make_rating(CLIENT, 0)])
+    before = folder_snapshot(data_dir)
+    result = CliRunner().invoke(app, ["import", str(colleague.path)])
+    assert result.exit_code == 1 and "renamed to C-017" in result.output
+    assert folder_snapshot(data_dir) == before
+
+
 @pytest.mark.parametrize("new", ["C-020", "c-020", "C-014", "C-099"])
 def test_rename_refusals_write_nothing(store: CsvStore, new: str) -> None:
     three(store)
