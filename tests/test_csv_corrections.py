@@ -367,6 +367,18 @@ def test_a_damaged_correction_row_is_named_by_its_line(
     assert (problem.kind, problem.line) == ("damaged", 5) and words in problem.message
 
 
+def test_a_damaged_file_still_lists_renamed_clients_under_their_new_code(store: CsvStore) -> None:
+    three(store)
+    store.rename_client(rename(CLIENT, "C-017"))
+    store.add([make_rating("C-020", 0)])
+    data = store.path.read_bytes()
+    store.path.write_bytes(data.replace(b",C-020,1,", b",C-020,one,"))
+    damaged = fresh(store)
+    assert [p.kind for p in damaged.read_all().problems] == ["damaged"]
+    assert damaged.client_codes() == ["C-017"]
+    assert len(damaged.read_client("C-017").ratings) == 3
+
+
 def test_a_torn_correction_row_is_detected_and_repaired(store: CsvStore) -> None:
     r1, r2, _ = three(store)
     store.add_corrections([void(r1)])

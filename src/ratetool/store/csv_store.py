@@ -284,7 +284,10 @@ class CsvStore(Store):
                     return view
         parsed = parse_csv_bytes(self.path, data, spans=True, rules=self.rules())
         if parsed.problems:
-            return View(parsed.problems, parsed.header, len(data), 0, parsed.lines, None, parsed)
+            return View(
+                parsed.problems, parsed.header, len(data), 0, parsed.lines, None, parsed,
+                renames_in(parsed),
+            )  # fmt: skip
         view = View(
             [], parsed.header, len(data), zlib.crc32(data), parsed.lines,
             merge_clients(parsed, data), parsed, renames_in(parsed),
