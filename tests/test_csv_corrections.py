@@ -124,6 +124,8 @@ def test_a_format_1_file_is_raised_to_format_2_once_and_kept_whole(store: CsvSto
     assert store.path.read_bytes().startswith(raised)
     assert len(list(store.data_dir.glob(f"{RATINGS_NAME}.format1-*"))) == 1
     assert fresh(store).check() == []
+    [note] = fresh(store).notes()
+    assert note.startswith(f"{kept}: ratings.csv as it was before its first correction")
 
 
 def test_a_format_1_file_with_a_problem_is_not_raised(store: CsvStore) -> None:

@@ -617,6 +617,25 @@ class CsvStore(Store):
             _refuse_renamed([client], renames)
         super().refuse_case_twin(client)
 
+    def notes(self) -> list[str]:
+        """For ``check``: each ``ratings.csv.format1-<time>`` kept by the first correction to a
+        format-1 file (kept whole, not read)."""
+        import re
+        from datetime import datetime
+
+        pattern = re.compile(rf"{re.escape(RATINGS_NAME)}\.format1-(\d{{8}}T\d{{6}})(-\d+)?")
+        notes = []
+        for kept in sorted(self.data_dir.glob(f"{RATINGS_NAME}.format1-*")):
+            found = pattern.fullmatch(kept.name)
+            if found is None or kept.is_symlink():
+                continue
+            day = datetime.strptime(found.group(1), "%Y%m%dT%H%M%S").date().isoformat()
+            notes.append(
+                f"{kept}: {RATINGS_NAME} as it was before its first correction raised it to "
+                f"format 2 on {day}; kept whole, not read"
+            )
+        return notes
+
     def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
         """Append void and amend rows (see ``Store.add_corrections``). A correction may name its
         client by the code shown or the code stored; the row names the code stored. A format-1
