@@ -461,7 +461,7 @@ def test_an_instrument_without_columns_is_refused_until_migrate_widens_the_file(
 
 
 def test_item_names_a_csv_file_cannot_hold_are_refused(store: CsvStore, data_dir: Path):
-    for bad in ("comment", "overall", "x_score", "a b"):
+    for bad in ("comment", "overall", "x_score", "a b", "reason", "target", "correction"):
         with pytest.raises(StoreError):
             store.add([make_rating(CLIENT, 0, answers={bad: 1})])
     assert not store.path.exists()

@@ -33,7 +33,7 @@ from ratetool.store import (
     refuse_if_problems,
 )
 from ratetool.store.csv_corrections import corrected, final_code, renames_of
-from ratetool.store.csv_format import RATINGS_NAME, Header
+from ratetool.store.csv_format import RATINGS_NAME, Header, is_correction_column
 from ratetool.store.csv_index import (
     CACHE_DIR,
     INDEX_NAME,
@@ -68,6 +68,12 @@ def _refuse_renamed(codes: Iterable[str], renames: dict[str, str]) -> None:
                 f"Client code {code} was renamed to {new} (`ratetool clients rename`); its "
                 f"sessions are shown under {new}. Use {new} for this client. Nothing was written."
             )
+
+
+def _reserved(name: str) -> bool:
+    """A name no item column may have: one of ratetool's own columns (the correction columns
+    too) or ``*_score``."""
+    return is_reserved(name) or is_correction_column(name)
 
 
 def _pairs(spans: list[int]) -> Iterator[tuple[int, int]]:
@@ -489,17 +495,17 @@ class CsvStore(Store):
         """The header of a new file: a column for every item of every instrument known now."""
         items: dict[str, None] = {}
         for item in [*self._known_items(), *self.item_columns]:
-            if ITEM_ID_RE.fullmatch(item) and not is_reserved(item):
+            if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
                 items.setdefault(item, None)
         for rating in ratings:
             instrument = self._resolve(rating)
             for item in instrument.item_ids if instrument is not None else ():
-                if ITEM_ID_RE.fullmatch(item) and not is_reserved(item):
+                if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
                     items.setdefault(item, None)
             for item in rating.answers:
                 if item in items:
                     continue
-                if not isinstance(item, str) or not ITEM_ID_RE.fullmatch(item) or is_reserved(item):
+                if not isinstance(item, str) or not ITEM_ID_RE.fullmatch(item) or _reserved(item):
                     raise StoreError(
                         f"item {item!r} of instrument {rating.instrument} cannot have a column "
                         "in ratings.csv (it is not an item id, or it is the name of one of "
