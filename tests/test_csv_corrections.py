@@ -128,6 +128,13 @@ def test_a_format_1_file_is_raised_to_format_2_once_and_kept_whole(store: CsvSto
     assert note.startswith(f"{kept}: ratings.csv as it was before its first correction")
 
 
+def test_no_correction_changes_nothing(store: CsvStore) -> None:
+    store.path.write_bytes(FORMAT_1)
+    assert store.add_corrections([]) == []
+    assert store.path.read_bytes() == FORMAT_1
+    assert list(store.data_dir.glob(f"{RATINGS_NAME}.format1-*")) == []
+
+
 def test_a_format_1_file_with_a_problem_is_not_raised(store: CsvStore) -> None:
     damaged = FORMAT_1.replace(b",9,10,8,0,", b",9,ten,8,0,")
     store.path.write_bytes(damaged)

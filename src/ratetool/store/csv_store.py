@@ -651,6 +651,8 @@ class CsvStore(Store):
 
         if any(c.action == RENAME for c in corrections):
             raise CorrectionError("A rename is made with `ratetool clients rename`.")
+        if not corrections:
+            return []
         with self.lock():
             parsed, data = self._parsed_clean()
             renames = renames_of(parsed.corrections)
