@@ -526,8 +526,9 @@ def test_migrate_csv_to_toml_keeps_the_corrected_view(
 ) -> None:
     corrected_store(store)
     before = view_of(fresh(store))
-    migrate(data_dir, config_dir, "toml", current="csv")
+    done = migrate(data_dir, config_dir, "toml", current="csv")
     assert view_of(open_store(data_dir, "toml")) == before
+    assert "5 corrections (void, amend, rename) carried along" in done.notes[0]
 
 
 def test_migrate_toml_to_csv_keeps_the_corrected_view(data_dir: Path, config_dir: Path) -> None:

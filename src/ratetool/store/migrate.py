@@ -369,6 +369,12 @@ def migrate(
         ratings = carried.ratings
         clients = len({r.client for r in view.ratings + view.voided})
         result = MigrateResult(source, target, len(ratings), clients, dry_run)
+        if view.corrections:
+            n = len(view.corrections)
+            result.notes.append(
+                f"{n} correction{'s' if n != 1 else ''} (void, amend, rename) carried along: "
+                "every command shows the same corrected view."
+            )
         result.written = layout_paths(data_dir, target)
         result.config_file = config_dir / "config.toml"
         taken = [p for p in layout_paths(data_dir, target) if _occupied(p)]
