@@ -433,7 +433,15 @@ def test_the_index_and_fingerprints_change_for_every_client_a_correction_touches
     assert index.renames == ((CLIENT, "C-017"),) and index.size == store.path.stat().st_size
     # the index describes the file: check agrees, and appending after corrections uses it
     assert fresh(store).check() == []
-    added = fresh(store).add([make_rating("C-017", 8)]).added
+    import ratetool.store.csv_store as csv_store
+
+    def no_full_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole file was read")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(csv_store, "parse_csv_bytes", no_full_read)
+        added = fresh(store).add([make_rating("C-017", 1)]).added
+        assert [r.session for r in fresh(store).read_client("C-017").ratings] == [2, 3, 4]
     assert added[0].session == 4 and index_of(store).size == store.path.stat().st_size
     assert fresh(store).check() == []
     assert [r.session for r in fresh(store).read_client("C-017").ratings] == [2, 3, 4]
