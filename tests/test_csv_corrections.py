@@ -298,6 +298,26 @@ def test_rename_refusals_write_nothing(store: CsvStore, new: str) -> None:
     assert folder_snapshot(store.data_dir, with_cache=True) == before
 
 
+def test_a_rename_is_undone_by_renaming_back(store: CsvStore) -> None:
+    three(store)
+    store.rename_client(rename(CLIENT, "C-017"))
+    store.add([make_rating("C-017", 4)])
+    store.rename_client(rename("C-017", CLIENT))
+    for reader in (fresh(store), store):
+        back = reader.read_client(CLIENT)
+        assert [(r.client, r.session) for r in back.ratings] == [(CLIENT, n) for n in (1, 2, 3, 4)]
+        assert [c.action for c in back.corrections] == [RENAME, RENAME]
+        assert reader.read_client("C-017").ratings == []
+    assert fresh(store).client_codes() == [CLIENT]
+    assert {r.client for r in fresh(store).read_all().ratings} == {CLIENT}
+    assert fresh(store).add([make_rating(CLIENT, 5)]).added[0].session == 5
+    with pytest.raises(ClientCodeError, match=f"renamed to {CLIENT}"):
+        fresh(store).add([make_rating("C-017", 5)])
+    prints = fresh(store).client_fingerprints()
+    assert prints is not None and set(prints[0]) == {CLIENT}
+    assert fresh(store).check() == []
+
+
 def test_a_code_used_before_cannot_be_renamed_to(store: CsvStore) -> None:
     three(store)
     store.rename_client(rename(CLIENT, "C-017"))
@@ -306,6 +326,9 @@ def test_a_code_used_before_cannot_be_renamed_to(store: CsvStore) -> None:
         store.rename_client(rename("C-030", CLIENT))  # renamed away, still in the file
     with pytest.raises(CorrectionError, match="renamed to C-017 already"):
         store.rename_client(rename(CLIENT, "C-040"))
+    store.rename_client(rename("C-030", "C-031"))
+    with pytest.raises(CorrectionError, match="already has ratings"):
+        store.rename_client(rename("C-017", "C-030"))  # C-030's rows are shown as C-031
 
 
 def test_corrections_checked_under_the_lock_write_nothing_when_refused(store: CsvStore) -> None:
@@ -497,6 +520,10 @@ def corrected_store(store: CsvStore) -> None:
     store.rename_client(rename(CLIENT, "C-017"))
     store.add([make_rating("C-017", 6)])
     store.add_corrections([amend(other[1], {**NEW_ANSWERS, "trust": 9})])
+    store.add([make_rating("C-030", 0)])
+    store.rename_client(rename("C-030", "C-031"))  # a rename undone
+    store.add([make_rating("C-031", 1)])
+    store.rename_client(rename("C-031", "C-030"))
 
 
 def view_of(store_: object) -> tuple[object, ...]:
@@ -536,7 +563,7 @@ def test_migrate_csv_to_toml_keeps_the_corrected_view(
     before = view_of(fresh(store))
     done = migrate(data_dir, config_dir, "toml", current="csv")
     assert view_of(open_store(data_dir, "toml")) == before
-    assert "5 corrections (void, amend, rename) carried along" in done.notes[0]
+    assert "7 corrections (void, amend, rename) carried along" in done.notes[0]
 
 
 def test_migrate_toml_to_csv_keeps_the_corrected_view(data_dir: Path, config_dir: Path) -> None:
@@ -545,6 +572,10 @@ def test_migrate_toml_to_csv_keeps_the_corrected_view(data_dir: Path, config_dir
     toml.add_corrections([void(r1), amend(r2, comment="new words")])
     toml.rename_client(rename(CLIENT, "C-017"))
     toml.add([make_rating("C-017", 6)])
+    toml.add([make_rating("C-030", 0)])
+    toml.rename_client(rename("C-030", "C-031"))  # a rename undone
+    toml.add([make_rating("C-031", 1)])
+    toml.rename_client(rename("C-031", "C-030"))
     before = view_of(open_store(data_dir, "toml"))
     migrate(data_dir, config_dir, "csv", current="toml")
     assert view_of(open_store(data_dir, "csv")) == before

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -224,20 +224,28 @@ def correction_cells(correction: Correction, header: Header, target: Rating | No
     return cells
 
 
-def final_code(code: str, renames: Mapping[str, str]) -> str:
-    """The code the ratings stored under ``code`` are shown under after every rename."""
-    seen = {code}
-    while code in renames:
-        code = renames[code]
-        if code in seen:
-            break
-        seen.add(code)
-    return code
+def shown_codes(renames: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Stored code -> the code its rows are shown under, for every code renamed away, after the
+    renames ``(old, new)`` in the order appended: a rename moves every row shown under the old
+    code, and makes the new code a code in use (so ``A -> B`` then ``B -> A`` puts all back)."""
+    shown: dict[str, str] = {}
+    for old, new in renames:
+        for code, now in shown.items():
+            if now == old:
+                shown[code] = new
+        shown[old] = new
+        shown.pop(new, None)
+    return shown
+
+
+def final_code(code: str, shown: Mapping[str, str]) -> str:
+    """The code the rows stored under ``code`` are shown under (``shown_codes``)."""
+    return shown.get(code, code)
 
 
 def renames_of(corrections: Sequence[Correction]) -> dict[str, str]:
-    """Old code -> new code, for every rename (in the order appended)."""
-    return {c.client: c.new_client for c in corrections if c.new_client}
+    """``shown_codes`` of the renames among ``corrections``."""
+    return shown_codes((c.client, c.new_client) for c in corrections if c.new_client)
 
 
 def corrected(
@@ -251,9 +259,17 @@ def corrected(
     apply is a problem of kind "invalid" naming its line (``lines``, one per correction)."""
     if not corrections:
         return ReadResult(ratings, problems)
-    from ratetool.corrections import apply
+    from ratetool.corrections import RENAME, apply
 
-    view = apply(ratings, list(corrections))
+    # Voids and amends by ``corrections.apply``; renames here, in the order appended (a rename
+    # may be undone by renaming back, which ``apply``'s code-to-code map does not follow).
+    view = apply(ratings, [c for c in corrections if c.action != RENAME])
+    shown = renames_of(corrections)
+    if shown:
+        view.ratings = [_shown(r, shown) for r in view.ratings]
+        view.voided = [_shown(r, shown) for r in view.voided]
+        done = {id(c) for c in view.applied}
+        view.applied = [c for c in corrections if c.action == RENAME or id(c) in done]
     if view.problems:
         line_of = {id(c): line for c, line in zip(corrections, lines)}
         problems = problems + [
@@ -268,6 +284,13 @@ def corrected(
             for c, why in view.problems
         ]
     return ReadResult(view.ratings, problems, view.voided, view.applied)
+
+
+def _shown(rating: Rating, shown: Mapping[str, str]) -> Rating:
+    from dataclasses import replace
+
+    code = shown.get(rating.client)
+    return rating if code is None else replace(rating, client=code)
 
 
 def kept_name(path: Path, label: str) -> Path:

@@ -32,7 +32,7 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
-from ratetool.store.csv_corrections import corrected, final_code, renames_of
+from ratetool.store.csv_corrections import corrected, final_code, renames_of, shown_codes
 from ratetool.store.csv_format import RATINGS_NAME, Header, is_correction_column
 from ratetool.store.csv_index import (
     CACHE_DIR,
@@ -96,8 +96,7 @@ class _Grouped(NamedTuple):
         corrections: dict[str, list[int]] = {}
         for i, c in enumerate(parsed.corrections):
             corrections.setdefault(c.client, []).append(i)
-        renames = {c.client: c.new_client for c in parsed.corrections if c.new_client}
-        return cls(parsed, ratings, corrections, renames)
+        return cls(parsed, ratings, corrections, renames_of(parsed.corrections))
 
 
 class CsvStore(Store):
@@ -328,7 +327,7 @@ class CsvStore(Store):
             assert view.parsed is not None
             codes = {r.client for r in view.parsed.ratings}
         if view.renames:
-            renames = dict(view.renames)
+            renames = shown_codes(view.renames)
             codes = {final_code(code, renames) for code in codes}
         return sorted(codes)
 
@@ -346,7 +345,7 @@ class CsvStore(Store):
             if grouped is not None:
                 return self._of_client(client, grouped)
         view = self._view(client=client)
-        renames = dict(view.renames)
+        renames = shown_codes(view.renames)
         if final_code(client, renames) != client:
             return ReadResult([], list(view.problems))  # renamed: shown under its new code
         codes = self._sources(client, renames)
@@ -379,8 +378,7 @@ class CsvStore(Store):
     def _sources(client: str, renames: dict[str, str]) -> set[str]:
         """The codes whose rows are shown under ``client``: its own and those renamed to it."""
         codes = {client}
-        if renames:
-            codes.update(old for old in renames if final_code(old, renames) == client)
+        codes.update(old for old, new in renames.items() if new == client)
         return codes
 
     def _of_client(self, client: str, grouped: _Grouped) -> ReadResult:
@@ -448,7 +446,7 @@ class CsvStore(Store):
             for code, e in sorted(view.clients.items())
         }
         if view.renames:  # a renamed client's rows are its own and those of its old codes
-            renames = dict(view.renames)
+            renames = shown_codes(view.renames)
             shown: dict[str, list[str]] = {}
             for code, token in prints.items():
                 shown.setdefault(final_code(code, renames), []).append(f"{code}={token}")
@@ -556,7 +554,7 @@ class CsvStore(Store):
             validate_client_code(rating.client)  # before anything is read or written
         view = self._view(full=skip_existing_ids)
         refuse_if_problems(view.problems)
-        renames = dict(view.renames)
+        renames = shown_codes(view.renames)
         if renames:
             _refuse_renamed((r.client for r in ratings), renames)
         known_ids = {r.id for r in view.parsed.ratings} if view.parsed is not None else set()
@@ -618,7 +616,7 @@ class CsvStore(Store):
     def refuse_case_twin(self, client: str) -> None:
         """As ``Store.refuse_case_twin``, and a code renamed with ``clients rename`` (its sessions
         are shown under the new code) is refused too, before the first question."""
-        renames = dict(self._view().renames)
+        renames = shown_codes(self._view().renames)
         if renames:
             _refuse_renamed([client], renames)
         super().refuse_case_twin(client)
@@ -664,7 +662,11 @@ class CsvStore(Store):
                 code = final_code(c.client, renames)
                 codes = self._sources(code, renames)
                 mine = [r for r in parsed.ratings if r.client in codes]
-                earlier = [x for x in (*parsed.corrections, *pending) if x.client in codes]
+                earlier = [
+                    x
+                    for x in (*parsed.corrections, *pending)
+                    if x.client in codes and x.action != RENAME
+                ]
                 target = check_new(c, apply(mine, earlier), rules)
                 assert target is not None
                 stored = next(r.client for r in mine if r.id == target.id)
@@ -675,8 +677,9 @@ class CsvStore(Store):
     def rename_client(self, correction: Correction) -> list[Path]:
         """Append one ``rename`` row (see ``Store.rename_client``): from then on every row of
         the old code is shown under the new one, whose sessions go on from the old code's
-        highest; the old code takes no new rating. Refused when the new code was ever used, or
-        differs from a used code only in case (there is no merge), or the old code has none."""
+        highest; the old code takes no new rating. Refused when the new code was ever used (but
+        for renaming back, which undoes a rename), or differs from a used code only in case
+        (there is no merge), or the old code has none."""
         from ratetool.corrections import RENAME, CorrectionError, apply, check_new
 
         c = correction
@@ -704,7 +707,8 @@ class CsvStore(Store):
             used = {r.client for r in parsed.ratings} | {x.client for x in parsed.corrections}
             used |= set(renames.values())
             twin = next((u for u in sorted(used) if u.casefold() == new.casefold()), None)
-            if twin is not None:
+            undo = renames.get(new) == old  # NEW was renamed to OLD: renaming back puts it back
+            if twin is not None and not undo:
                 what = (
                     f"Client code {new} already has ratings (or had them)"
                     if twin == new

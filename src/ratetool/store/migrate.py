@@ -157,13 +157,12 @@ class _Carried(NamedTuple):
 
 def _carried(store: Store, result: ReadResult) -> _Carried:
     renames = [c for c in result.corrections if c.action == RENAME]
-    back = {c.new_client: c.client for c in renames if c.new_client}
 
     def first_code(code: str) -> str:
-        seen = {code}
-        while code in back and back[code] not in seen:
-            code = back[code]
-            seen.add(code)
+        """The code before every rename that led to ``code`` (renames undone included)."""
+        for c in reversed(renames):
+            if c.new_client == code:
+                code = c.client
         return code
 
     originals: dict[str, Rating] = {}
