@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ratetool.codes import CLIENT_CODE_RE
 from ratetool.csvformat import COMMENT_COLUMN, escape_text
@@ -291,6 +291,32 @@ def _shown(rating: Rating, shown: Mapping[str, str]) -> Rating:
 
     code = shown.get(rating.client)
     return rating if code is None else replace(rating, client=code)
+
+
+class Grouped(NamedTuple):
+    """A whole file parsed, its ratings and corrections by the code they are stored under."""
+
+    parsed: ParsedCsv
+    ratings: dict[str, list[Rating]]
+    corrections: dict[str, list[int]]
+    renames: dict[str, str]
+
+    @classmethod
+    def of(cls, parsed: ParsedCsv) -> Grouped:
+        ratings: dict[str, list[Rating]] = {}
+        for rating in parsed.ratings:
+            ratings.setdefault(rating.client, []).append(rating)
+        corrections: dict[str, list[int]] = {}
+        for i, c in enumerate(parsed.corrections):
+            corrections.setdefault(c.client, []).append(i)
+        return cls(parsed, ratings, corrections, renames_of(parsed.corrections))
+
+
+def sources(client: str, shown: Mapping[str, str]) -> set[str]:
+    """The codes whose rows are shown under ``client``: its own and those renamed to it."""
+    codes = {client}
+    codes.update(old for old, new in shown.items() if new == client)
+    return codes
 
 
 def kept_name(path: Path, label: str) -> Path:

@@ -1,8 +1,9 @@
 """The CSV store: every rating is one row appended to ``<data dir>/ratings.csv``.
 
-Six modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
+Seven modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
 with their lines), ``csv_write`` (ratings into rows, read back before they are written),
 ``csv_corrections`` (correction rows, the corrected view, raising a format-1 file),
+``csv_correct`` (appending corrections under the lock),
 ``csv_index`` (the derived index that lets an append skip the history: measured, appending to
 100,000 rows takes about 1.1x appending to none with it, about 16x without) and this one, the
 ``Store`` that ties them together under the data-folder lock and whose ``check`` verifies the
@@ -17,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ratetool.codes import validate_client_code
 from ratetool.csvformat import is_reserved
@@ -32,7 +33,13 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
-from ratetool.store.csv_corrections import corrected, final_code, renames_of, shown_codes
+from ratetool.store.csv_corrections import (
+    Grouped,
+    corrected,
+    final_code,
+    shown_codes,
+    sources,
+)
 from ratetool.store.csv_format import RATINGS_NAME, Header, is_correction_column
 from ratetool.store.csv_index import (
     CACHE_DIR,
@@ -80,25 +87,6 @@ def _pairs(spans: list[int]) -> Iterator[tuple[int, int]]:
     return zip(spans[::2], spans[1::2])
 
 
-class _Grouped(NamedTuple):
-    """A whole file parsed, its ratings and corrections by the code they are stored under."""
-
-    parsed: ParsedCsv
-    ratings: dict[str, list[Rating]]
-    corrections: dict[str, list[int]]
-    renames: dict[str, str]
-
-    @classmethod
-    def of(cls, parsed: ParsedCsv) -> _Grouped:
-        ratings: dict[str, list[Rating]] = {}
-        for rating in parsed.ratings:
-            ratings.setdefault(rating.client, []).append(rating)
-        corrections: dict[str, list[int]] = {}
-        for i, c in enumerate(parsed.corrections):
-            corrections.setdefault(c.client, []).append(i)
-        return cls(parsed, ratings, corrections, renames_of(parsed.corrections))
-
-
 class CsvStore(Store):
     kind = "csv"
 
@@ -119,7 +107,7 @@ class CsvStore(Store):
         self._held = 0
         self._index_memo: tuple[_StatKey, Index | None] | None = None
         self._client_reads = 0
-        self._grouped: tuple[_StatKey, _Grouped] | None = None
+        self._grouped: tuple[_StatKey, Grouped] | None = None
 
     # -- paths ---------------------------------------------------------------------------------
     @property
@@ -160,9 +148,10 @@ class CsvStore(Store):
 
     def parse(self, *, spans: bool = False) -> ParsedCsv:
         """The whole file, parsed (the index is not used)."""
-        return self._parse_with_bytes(spans=spans)[0]
+        return self.parse_with_bytes(spans=spans)[0]
 
-    def _parse_with_bytes(self, *, spans: bool) -> tuple[ParsedCsv, bytes]:
+    def parse_with_bytes(self, *, spans: bool) -> tuple[ParsedCsv, bytes]:
+        """``parse``, and the bytes parsed (``csv_correct`` appends after them)."""
         link = self._link_problem()
         if link is not None:
             return ParsedCsv(self.path, problems=[link]), b""
@@ -348,7 +337,7 @@ class CsvStore(Store):
         renames = shown_codes(view.renames)
         if final_code(client, renames) != client:
             return ReadResult([], list(view.problems))  # renamed: shown under its new code
-        codes = self._sources(client, renames)
+        codes = sources(client, renames)
         if view.parsed is None and view.clients is not None and len(codes) > 1:
             view = self._view()  # a renamed client: every code shown under it
         if view.parsed is None and view.clients is not None:
@@ -372,16 +361,9 @@ class CsvStore(Store):
                     return result
             view = self._view(full=True)  # the index does not describe the file: read it all
         assert view.parsed is not None
-        return self._of_client(client, _Grouped.of(view.parsed))
+        return self._of_client(client, Grouped.of(view.parsed))
 
-    @staticmethod
-    def _sources(client: str, renames: dict[str, str]) -> set[str]:
-        """The codes whose rows are shown under ``client``: its own and those renamed to it."""
-        codes = {client}
-        codes.update(old for old, new in renames.items() if new == client)
-        return codes
-
-    def _of_client(self, client: str, grouped: _Grouped) -> ReadResult:
+    def _of_client(self, client: str, grouped: Grouped) -> ReadResult:
         """``client``'s corrected view from a whole file parsed."""
         parsed, renames = grouped.parsed, grouped.renames
         problems = list(parsed.problems)
@@ -389,7 +371,7 @@ class CsvStore(Store):
             return ReadResult(list(grouped.ratings.get(client, ())), problems)
         if final_code(client, renames) != client:
             return ReadResult([], problems)
-        codes = sorted(self._sources(client, renames))
+        codes = sorted(sources(client, renames))
         mine = [r for code in codes for r in grouped.ratings.get(code, ())]
         if len(codes) > 1:
             order = {id(r): i for i, r in enumerate(parsed.ratings)}
@@ -403,7 +385,7 @@ class CsvStore(Store):
             problems,
         )
 
-    def _grouped_read(self) -> _Grouped | None:
+    def _grouped_read(self) -> Grouped | None:
         """The whole file parsed once and grouped by client, for a command that reads many
         clients one by one (a cold summary cache); parsed again whenever the file changes."""
         try:
@@ -412,7 +394,7 @@ class CsvStore(Store):
             return None
         key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         if self._grouped is None or self._grouped[0] != key:
-            self._grouped = (key, _Grouped.of(self.parse()))
+            self._grouped = (key, Grouped.of(self.parse()))
         return self._grouped[1]
 
     def _rows_at(self, spans: list[tuple[int, int]], header: Header | None) -> ParsedCsv | None:
@@ -491,8 +473,10 @@ class CsvStore(Store):
     # -- writing -------------------------------------------------------------------------------
     def new_header(self, ratings: Sequence[Rating] = ()) -> Header:
         """The header of a new file: a column for every item of every instrument known now."""
+        from ratetool.store.csv_write import known_items
+
         items: dict[str, None] = {}
-        for item in [*self._known_items(), *self.item_columns]:
+        for item in [*known_items(self.resolve), *self.item_columns]:
             if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
                 items.setdefault(item, None)
         for rating in ratings:
@@ -521,30 +505,6 @@ class CsvStore(Store):
         except Exception:  # noqa: BLE001 - a broken custom instrument must not stop a save
             return None
 
-    def _known_items(self) -> list[str]:
-        """Items of the built-in instruments and, when the store was opened by the command line
-        (its ``resolve`` belongs to an object with a ``registry``), of the custom ones."""
-        from ratetool.errors import InstrumentError
-        from ratetool.instruments import builtin_ids, load_builtin
-
-        items: list[str] = []
-        for instrument_id in builtin_ids():
-            try:
-                items.extend(load_builtin(instrument_id).item_ids)
-            except InstrumentError:  # pragma: no cover - a packaging bug
-                continue
-        registry = getattr(getattr(self.resolve, "__self__", None), "registry", None)
-        if registry is not None and callable(getattr(registry, "list", None)):
-            try:
-                listing = registry.list()
-            except Exception:  # noqa: BLE001 - custom instruments only widen the header
-                listing = []
-            for row in listing:
-                instrument = getattr(row, "instrument", None)
-                if instrument is not None:
-                    items.extend(instrument.item_ids)
-        return items
-
     def add_locked(
         self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
     ) -> AddResult:
@@ -570,7 +530,7 @@ class CsvStore(Store):
             client = rating.client
             if client not in next_session:
                 # A renamed client's sessions go on from its old code's.
-                codes = self._sources(client, renames) if renames else (client,)
+                codes = sources(client, renames) if renames else (client,)
                 tops = [clients[code][0] for code in codes if code in clients]
                 next_session[client] = max(tops, default=0) + 1
             if number_sessions:
@@ -584,10 +544,10 @@ class CsvStore(Store):
         head = header.line().encode("utf-8") if view.header is None else b""
         ensure_private_dir(self.data_dir)
         append_durably(self.path, head + rows, inside=self.data_dir)
-        self._after_append(view, header, head, rows)
+        self.after_append(view, header, head, rows)
         return AddResult(added=added, skipped_existing=skipped, files=[self.path])
 
-    def _after_append(self, view: View, header: Header, head: bytes, rows: bytes) -> None:
+    def after_append(self, view: View, header: Header, head: bytes, rows: bytes) -> None:
         """Bring the index up to date with the rows just appended, without reading the file."""
         try:
             info = self.path.stat()
@@ -612,7 +572,7 @@ class CsvStore(Store):
             )
         )
 
-    # -- corrections ---------------------------------------------------------------------------
+    # -- corrections (``csv_correct``) ---------------------------------------------------------
     def refuse_case_twin(self, client: str) -> None:
         """As ``Store.refuse_case_twin``, and a code renamed with ``clients rename`` (its sessions
         are shown under the new code) is refused too, before the first question."""
@@ -624,152 +584,21 @@ class CsvStore(Store):
     def notes(self) -> list[str]:
         """For ``check``: each ``ratings.csv.format1-<time>`` kept by the first correction to a
         format-1 file (kept whole, not read)."""
-        import re
-        from datetime import datetime
+        from ratetool.store.csv_correct import kept_notes
 
-        pattern = re.compile(rf"{re.escape(RATINGS_NAME)}\.format1-(\d{{8}}T\d{{6}})(-\d+)?")
-        notes = []
-        for kept in sorted(self.data_dir.glob(f"{RATINGS_NAME}.format1-*")):
-            found = pattern.fullmatch(kept.name)
-            if found is None or kept.is_symlink():
-                continue
-            day = datetime.strptime(found.group(1), "%Y%m%dT%H%M%S").date().isoformat()
-            notes.append(
-                f"{kept}: {RATINGS_NAME} as it was before its first correction raised it to "
-                f"format 2 on {day}; kept whole, not read"
-            )
-        return notes
+        return kept_notes(self)
 
     def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
-        """Append void and amend rows (see ``Store.add_corrections``). A correction may name its
-        client by the code shown or the code stored; the row names the code stored. A format-1
-        file is first raised to format 2 (``csv_corrections.write_anew``; the old file is kept
-        and is among the paths returned)."""
-        from ratetool.corrections import RENAME, CorrectionError, apply, check_new
+        """Append void and amend rows (``csv_correct.add_corrections``)."""
+        from ratetool.store.csv_correct import add_corrections
 
-        if any(c.action == RENAME for c in corrections):
-            raise CorrectionError("A rename is made with `ratetool clients rename`.")
-        if not corrections:
-            return []
-        with self.lock():
-            parsed, data = self._parsed_clean()
-            renames = renames_of(parsed.corrections)
-            rules = self.rules()
-            pending: list[Correction] = []
-            targets: list[Rating] = []
-            for c in corrections:
-                validate_client_code(c.client)
-                code = final_code(c.client, renames)
-                codes = self._sources(code, renames)
-                mine = [r for r in parsed.ratings if r.client in codes]
-                earlier = [
-                    x
-                    for x in (*parsed.corrections, *pending)
-                    if x.client in codes and x.action != RENAME
-                ]
-                target = check_new(c, apply(mine, earlier), rules)
-                assert target is not None
-                stored = next(r.client for r in mine if r.id == target.id)
-                pending.append(replace(c, client=stored))
-                targets.append(target)
-            return self._append_corrections(parsed, data, pending, targets)
+        return add_corrections(self, corrections)
 
     def rename_client(self, correction: Correction) -> list[Path]:
-        """Append one ``rename`` row (see ``Store.rename_client``): from then on every row of
-        the old code is shown under the new one, whose sessions go on from the old code's
-        highest; the old code takes no new rating. Refused when the new code was ever used (but
-        for renaming back, which undoes a rename), or differs from a used code only in case
-        (there is no merge), or the old code has none."""
-        from ratetool.corrections import RENAME, CorrectionError, apply, check_new
+        """Append one ``rename`` row (``csv_correct.rename_client``)."""
+        from ratetool.store.csv_correct import rename_client
 
-        c = correction
-        new = c.new_client
-        if c.action != RENAME or not new:
-            raise CorrectionError("A rename needs the new client code.")
-        validate_client_code(c.client)
-        validate_client_code(new)
-        with self.lock():
-            parsed, data = self._parsed_clean()
-            renames = renames_of(parsed.corrections)
-            old = c.client
-            now = final_code(old, renames)
-            if now != old:
-                raise CorrectionError(
-                    f"Client code {old} was renamed to {now} already; rename {now} instead. "
-                    "Nothing was written."
-                )
-            codes = self._sources(old, renames)
-            mine = [r for r in parsed.ratings if r.client in codes]
-            if not mine:
-                raise CorrectionError(
-                    f"Client {old} has no ratings to rename. Nothing was written."
-                )
-            used = {r.client for r in parsed.ratings} | {x.client for x in parsed.corrections}
-            used |= set(renames.values())
-            twin = next((u for u in sorted(used) if u.casefold() == new.casefold()), None)
-            undo = renames.get(new) == old  # NEW was renamed to OLD: renaming back puts it back
-            if twin is not None and not undo:
-                what = (
-                    f"Client code {new} already has ratings (or had them)"
-                    if twin == new
-                    else f"Client code {new} differs from the code {twin} in use only in upper "
-                    "and lower case (Windows and macOS do not tell such names apart)"
-                )
-                raise CorrectionError(
-                    f"{what}, so {old} cannot be renamed to it: ratetool cannot merge two "
-                    f"clients yet (importing {old}'s export under {new} is not supported either). "
-                    f"Instead keep both codes, or choose another new code; a session entered "
-                    f"under the wrong code can be voided (`ratetool void {old} SESSION --reason "
-                    "...`) and rated again under the right one. Nothing was written."
-                )
-            check_new(c, apply(mine, []), self.rules())
-            return self._append_corrections(parsed, data, [c], [None])
-
-    def _parsed_clean(self) -> tuple[ParsedCsv, bytes]:
-        """The whole file parsed (under the lock), and its bytes; ``DamagedFileError`` unless
-        it has no problem, corrections that do not apply included."""
-        parsed, data = self._parse_with_bytes(spans=True)
-        problems = list(parsed.problems)
-        if not problems and parsed.corrections:
-            problems = corrected(
-                self.path, parsed.ratings, parsed.corrections, parsed.correction_lines, []
-            ).problems
-        refuse_if_problems(problems)
-        return parsed, data
-
-    def _append_corrections(
-        self,
-        parsed: ParsedCsv,
-        data: bytes,
-        corrections: Sequence[Correction],
-        targets: Sequence[Rating | None],
-    ) -> list[Path]:
-        """Append the rows of ``corrections`` (checked) to the file ``parsed`` read under the
-        lock, raising a format-1 file to format 2 first; fsynced; the index brought up to date."""
-        from ratetool.corrections import CorrectionError
-        from ratetool.fsutil import append_durably
-        from ratetool.store.csv_corrections import correction_cells, write_anew
-
-        written: list[Path] = []
-        if parsed.header is None:
-            raise CorrectionError(f"{self.path} holds no ratings; nothing was written.")
-        if parsed.header.format < 2:
-            wider = Header.for_items(parsed.header.items)
-            written.append(write_anew(self.path, self.data_dir, parsed, wider, "format1"))
-            self._index_memo = None
-            parsed, data = self._parsed_clean()
-        header = parsed.header
-        assert header is not None
-        writer = RowWriter(header)
-        cells = [correction_cells(c, header, t) for c, t in zip(corrections, targets)]
-        rows = writer.correction_rows(cells, corrections).encode("utf-8")
-        append_durably(self.path, rows, inside=self.data_dir)
-        view = View(
-            [], header, len(data), zlib.crc32(data), parsed.lines,
-            merge_clients(parsed, data), None, renames_in(parsed),
-        )  # fmt: skip
-        self._after_append(view, header, b"", rows)
-        return [self.path, *written]
+        return rename_client(self, correction)
 
     # -- repair --------------------------------------------------------------------------------
     def _repair_locked(self) -> list[str]:

@@ -1,5 +1,5 @@
-"""Writing ``ratings.csv`` rows: each rating (or correction) as the cells of a row, checked to read
-back."""
+"""Writing ``ratings.csv``: each rating (or correction) as the cells of a row, checked to read
+back, and the items a new file gets columns for."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from ratetool.store.records import ITEM_ID_RE
 
 if TYPE_CHECKING:
     from ratetool.corrections import Correction
+    from ratetool.store import Resolver
 
 
 class RowWriter:
@@ -137,3 +138,28 @@ def _normalised(rating: Rating) -> Rating:
 def _reads_back(rating: Rating, got: Rating) -> bool:
     want = _normalised(rating)
     return got == want and got.rated_at.utcoffset() == want.rated_at.utcoffset()
+
+
+def known_items(resolve: Resolver | None) -> list[str]:
+    """Items of the built-in instruments and, when the store was opened by the command line
+    (its ``resolve`` belongs to an object with a ``registry``), of the custom ones."""
+    from ratetool.errors import InstrumentError
+    from ratetool.instruments import builtin_ids, load_builtin
+
+    items: list[str] = []
+    for instrument_id in builtin_ids():
+        try:
+            items.extend(load_builtin(instrument_id).item_ids)
+        except InstrumentError:  # pragma: no cover - a packaging bug
+            continue
+    registry = getattr(getattr(resolve, "__self__", None), "registry", None)
+    if registry is not None and callable(getattr(registry, "list", None)):
+        try:
+            listing = registry.list()
+        except Exception:  # noqa: BLE001 - custom instruments only widen the header
+            listing = []
+        for row in listing:
+            instrument = getattr(row, "instrument", None)
+            if instrument is not None:
+                items.extend(instrument.item_ids)
+    return items
