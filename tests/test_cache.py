@@ -236,10 +236,11 @@ def test_hand_edit_with_size_and_mtime_restored(
         raw = path.read_bytes()
         line = next(x for x in raw.splitlines(keepends=True) if b",C-3," in x)
         body = line.rstrip(b"\r\n")
-        assert body.endswith(b",,1") and body.count(b",10,10,10,10,") == 1
+        assert body.endswith(b",,,,,2") and body.count(b",10,10,10,10,") == 1
         # warmth 10 -> 9 (a byte shorter) and a comment "x" (a byte longer)
         edited = raw.replace(
-            line, body.replace(b",10,10,10,10,", b",10,9,10,10,")[:-3] + b",x,1" + line[len(body) :]
+            line,
+            body.replace(b",10,10,10,10,", b",10,9,10,10,")[:-6] + b",x,,,,2" + line[len(body) :],
         )
     else:
         path = data_dir / "clients" / "C-3.toml"

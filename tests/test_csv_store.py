@@ -43,7 +43,7 @@ HEADER = (
     "id,client,session,rated_at,instrument,instrument_version,practitioner,"
     "empathy,warmth,genuineness,trust,"
     "empathy_1,warmth_1,genuineness_1,trust_1,empathy_2,warmth_2,genuineness_2,trust_2,"
-    "empathy_3,warmth_3,genuineness_3,trust_3,skipped,comment,format\r\n"
+    "empathy_3,warmth_3,genuineness_3,trust_3,skipped,comment,correction,target,reason,format\r\n"
 )
 CORE_EMPTY = ",,,,,,,,,,,,"  # the 12 item cells of the core instrument
 
@@ -97,14 +97,14 @@ def test_file_layout_is_header_then_one_row_per_rating(store: CsvStore):
         + "8,9,7,"
         + ","
         + CORE_EMPTY
-        + 'trust,"She said ""better""\nthan last week",1\r\n'
+        + 'trust,"She said ""better""\nthan last week",,,,2\r\n'
     )
     store.add([make_rating("C-020", 1, id="second")])
     second = path.read_bytes()
     assert second.startswith(first)  # appended; the header is not repeated
     tail = second[len(first) :].decode("utf-8")
     assert tail.startswith("second,C-020,1,2026-11-10T10:50:00+01:00,checkin,1,,9,10,8,0,")
-    assert tail.endswith(",,1\r\n") and tail.count("\r\n") == 1
+    assert tail.endswith(",,,,,2\r\n") and tail.count("\r\n") == 1
     assert second.count(b"format") == 1
 
 
@@ -196,7 +196,7 @@ def test_truncation_at_every_offset_never_misreads(store: CsvStore):
     stored = store.read_client(CLIENT).ratings
     assert [r.session for r in stored] == [1, 2, 3]
     header_end = full.index(b"\r\n") + 2
-    ends = [m.end() for m in re.finditer(rb",1\r\n", full)]
+    ends = [m.end() for m in re.finditer(rb",2\r\n", full)]
     assert len(ends) == 3 and header_end < ends[0]
 
     for off in range(len(full) + 1):
@@ -257,7 +257,7 @@ def test_repair_after_truncation_keeps_every_byte(
     store.add(_three())
     full = store.path.read_bytes()
     stored = store.read_client(CLIENT).ratings
-    ends = [m.end() for m in re.finditer(rb",1\r\n", full)]
+    ends = [m.end() for m in re.finditer(rb",2\r\n", full)]
     offsets = sorted(set(range(0, ends[1], 7)) | set(range(ends[1], len(full) + 1)))
     monkeypatch.setattr(os, "fsync", lambda fd: None)  # about which bytes go where: fast
     for off in offsets:
@@ -310,7 +310,7 @@ def test_damaged_middle_row_is_reported_not_repaired(store: CsvStore, data_dir: 
         "quote": lambda b: b.replace(b",C-014,", b',"C-014,'),
         "utf8": lambda b: b.replace(b"C-014", b"C-\xff14"),
         "client": lambda b: b.replace(b"C-014", b"C 014"),
-        "both": lambda b: b.replace(b",,,,,,,,,,,,,,,1", b",,,,,,,,,,,,,trust,,1"),
+        "both": lambda b: b.replace(b",,,,,,,,,,,,,,,,,,2", b",,,,,,,,,,,,,trust,,,,,2"),
     }
     damaged, line = _damage(store.path, 2, changes[damage])
     result = store.read_client(CLIENT)
@@ -366,11 +366,11 @@ def test_a_damaged_header_is_reported_and_blocks_appending(store: CsvStore, chan
 def _newer(store: CsvStore, *, new_column: bool) -> None:
     store.add([make_rating(CLIENT, 0), make_rating(CLIENT, 1)])
     text = store.path.read_bytes()
-    if new_column:  # a newer layout: a column this ratetool does not know, rows in format 2
-        text = text.replace(b",format\r\n", b",mood,format\r\n").replace(b",1\r\n", b",x,2\r\n")
+    if new_column:  # a newer layout: a column this ratetool does not know, rows in format 3
+        text = text.replace(b",format\r\n", b",mood,format\r\n").replace(b",2\r\n", b",x,3\r\n")
     else:  # the same layout, the last row written by a newer ratetool
         head, _, last = text.rstrip(b"\r\n").rpartition(b"\r\n")
-        text = head + b"\r\n" + last[:-1] + b"2\r\n"
+        text = head + b"\r\n" + last[:-1] + b"3\r\n"
     store.path.write_bytes(text)
 
 
@@ -402,7 +402,7 @@ def test_newer_format_is_refused_everywhere(store: CsvStore, data_dir: Path, con
     ):
         result = cli(*args)
         assert result.exit_code == 1, (args, result.output)
-        assert "format 2" in result.stderr and "format 1" in result.stderr, args
+        assert "format 3" in result.stderr and "format 2" in result.stderr, args
     assert snapshot(data_dir) == before
 
 
@@ -452,7 +452,7 @@ def test_an_instrument_without_columns_is_refused_until_migrate_widens_the_file(
     assert str(kept) in widened.stdout
     old_header = rows_of(kept)[0]
     new_header = rows_of(cli_store.path)[0]
-    assert new_header[: len(old_header) - 3] == old_header[:-3]  # old columns first, in order
+    assert new_header[: len(old_header) - 6] == old_header[:-6]  # old columns first, in order
     assert len(new_header) > len(old_header)
     again = cli(*args)
     assert again.exit_code == 0, again.output
@@ -461,7 +461,7 @@ def test_an_instrument_without_columns_is_refused_until_migrate_widens_the_file(
 
 
 def test_item_names_a_csv_file_cannot_hold_are_refused(store: CsvStore, data_dir: Path):
-    for bad in ("comment", "overall", "x_score", "a b"):
+    for bad in ("comment", "overall", "x_score", "a b", "reason", "target", "correction"):
         with pytest.raises(StoreError):
             store.add([make_rating(CLIENT, 0, answers={bad: 1})])
     assert not store.path.exists()

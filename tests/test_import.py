@@ -662,11 +662,11 @@ def test_a_csv_live_store_file_imports(tmp_path: Path, data_dir: Path, config_di
         "genuineness_1",
     )
     newer = tmp_path / "newer.csv"
-    newer.write_bytes(live.read_bytes().replace(b",1\r\n", b",2\r\n"))
+    newer.write_bytes(live.read_bytes().replace(b",2\r\n", b",3\r\n"))
     before = snapshot(data_dir)
     result = run("import", str(newer))
     assert result.exit_code == 1
-    assert "newer ratetool (data format 2)" in result.output
+    assert "newer ratetool (data format 3)" in result.output
     assert snapshot(data_dir) == before
 
 

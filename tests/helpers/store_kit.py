@@ -101,11 +101,12 @@ def assert_newer_format_refused(operations: dict, path: Path, unchanged) -> None
     import pytest
 
     from ratetool.errors import FormatTooNewError
+    from ratetool.store import DATA_FORMAT
 
     for name, operation in operations.items():
         with pytest.raises(FormatTooNewError) as refused:
             operation()
         message = str(refused.value)
-        assert "format 2" in message and "format 1" in message, name
+        assert f"format {DATA_FORMAT + 1}" in message and f"format {DATA_FORMAT}" in message, name
         assert str(path) in message, name
         assert unchanged(), name

@@ -85,6 +85,8 @@ def migrate(
         return
     typer.echo(f"Read {count} for {clients} from the {result.source} store.")
     typer.echo(f"Wrote {where} and read it back: every id and field the same.")
+    for note in result.notes:
+        typer.echo(note)
     typer.echo(f'Switched to store = "{result.target}" in {result.config_file}')
     for kept in result.kept:
         typer.echo(f"Kept the old files as {kept}")

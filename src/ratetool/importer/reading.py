@@ -234,10 +234,10 @@ def _csv_raw(number: int, cells: list[str], header: list[str], columns: Columns)
     for name, index in columns.items.items():
         raw.answers[name] = cells[index]
     fmt = text("format")
-    if fmt is not None and fmt != "1":
+    if fmt is not None and fmt not in ("1", "2"):
         raw.problems.append(
-            f"was written by a newer ratetool (data format {fmt}); this ratetool reads format 1. "
-            "Update ratetool to import it"
+            f"was written by a newer ratetool (data format {fmt}); this ratetool reads formats "
+            "1 and 2. Update ratetool to import it"
         )
     listed = text("skipped")
     if listed is not None:

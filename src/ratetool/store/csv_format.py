@@ -8,7 +8,10 @@ bare LF a comment holding a lone CR would be written unquoted and split its row.
 Columns, in the export's layout without the computed columns (``ratetool.csvformat``)::
 
     id, client, session, rated_at, instrument, instrument_version, practitioner,
-    <one column per item id>, skipped, comment, format
+    <one column per item id>, skipped, comment, correction, target, reason, format
+
+(``correction, target, reason`` since data format 2; a format-1 file, without them, still reads
+and is raised to format 2 by its first correction: ``ratetool.store.csv_corrections``.)
 
 - Item cells hold whole numbers; the cell of an item the client skipped, and the cells of other
   instruments' items, are empty. ``skipped`` lists the skipped item ids joined by ``;``: an empty
@@ -18,7 +21,16 @@ Columns, in the export's layout without the computed columns (``ratetool.csvform
   with the export's reversible formula rule (``csvformat.escape_text``: one ``'`` in front of a
   cell starting with ``= + - @``, tab, CR, LF, NUL or ``'``), so the file opens safely in a
   spreadsheet; numbers are never escaped. ``rated_at`` is ISO 8601 with its UTC offset.
-- ``format`` is the data-format version (``1``), on every row. It sits where a spreadsheet user
+- A correction (``ratetool.corrections``) is a row too, with ``correction`` = ``void``,
+  ``amend`` or ``rename`` (a rating's row leaves ``correction, target, reason`` empty): ``id`` is
+  the correction's, ``client`` the code the corrected ratings are stored under (the old code of
+  a rename), ``session`` the corrected session (empty for a rename), ``rated_at`` when the
+  correction was made, ``instrument``/``instrument_version`` the amended rating's, the item
+  cells, ``skipped`` and ``comment`` an amend's new values (an empty ``comment`` keeps the old
+  comment, a lone ``'`` removes it), ``target`` the corrected rating's id or a rename's new code,
+  ``reason`` why.
+- ``format`` is the data-format version (``2``; ``1`` in a file written before corrections), on
+  every row. It sits where a spreadsheet user
   sees it as one more column and keeps it when sorting or filtering, it travels with every row
   when the file is copied alone, and an older ratetool finds it by name before anything else: a
   row with a higher number is refused (naming both versions), never misread. It also closes every
@@ -39,14 +51,26 @@ from typing import NamedTuple
 
 from ratetool import paths
 from ratetool.csvformat import COMMENT_COLUMN, FIXED_COLUMNS, is_reserved
-from ratetool.store import DATA_FORMAT
+from ratetool.store import DATA_FORMAT, OLDEST_FORMAT
 from ratetool.store.records import ITEM_ID_RE
 
 RATINGS_NAME = paths.RATINGS_CSV
 SKIPPED_COLUMN = "skipped"
 FORMAT_COLUMN = "format"
+CORRECTION_COLUMN = "correction"
+TARGET_COLUMN = "target"
+REASON_COLUMN = "reason"
+#: The columns a correction row needs (data format 2), between ``comment`` and ``format``.
+CORRECTION_COLUMNS: tuple[str, ...] = (CORRECTION_COLUMN, TARGET_COLUMN, REASON_COLUMN)
 #: The columns after the items, in this order.
-TRAILING_COLUMNS: tuple[str, ...] = (SKIPPED_COLUMN, COMMENT_COLUMN, FORMAT_COLUMN)
+TRAILING_COLUMNS: tuple[str, ...] = (
+    SKIPPED_COLUMN,
+    COMMENT_COLUMN,
+    *CORRECTION_COLUMNS,
+    FORMAT_COLUMN,
+)
+#: The same in a format-1 file.
+TRAILING_COLUMNS_1: tuple[str, ...] = (SKIPPED_COLUMN, COMMENT_COLUMN, FORMAT_COLUMN)
 SKIP_SEPARATOR = ";"
 LINE_END = "\r\n"
 BOM = b"\xef\xbb\xbf"
@@ -54,6 +78,13 @@ BOM = b"\xef\xbb\xbf"
 MAX_CELL = csv.field_size_limit()
 #: The ``format`` cell of every row this ratetool writes.
 FORMAT_TEXT = str(DATA_FORMAT)
+#: The ``format`` cells this ratetool reads.
+READ_FORMATS = frozenset(str(n) for n in range(OLDEST_FORMAT, DATA_FORMAT + 1))
+
+
+def is_correction_column(name: str) -> bool:
+    """True for the names of the correction columns, which a new file's items may not have."""
+    return name.strip().casefold() in CORRECTION_COLUMNS
 
 
 class Header(NamedTuple):
@@ -62,12 +93,20 @@ class Header(NamedTuple):
     columns: tuple[str, ...]
 
     @property
+    def format(self) -> int:
+        """2 when the header has the correction columns, else 1 (a file made before them)."""
+        cols = self.columns
+        return 2 if all(c in cols for c in CORRECTION_COLUMNS) else 1
+
+    @property
     def items(self) -> tuple[str, ...]:
-        known = {*FIXED_COLUMNS, *TRAILING_COLUMNS}
+        trailing = TRAILING_COLUMNS if self.format == 2 else TRAILING_COLUMNS_1
+        known = {*FIXED_COLUMNS, *trailing}
         return tuple(c for c in self.columns if c not in known)
 
     @classmethod
     def for_items(cls, items: Iterable[str]) -> Header:
+        """A format-2 header with these item columns."""
         return cls((*FIXED_COLUMNS, *dict.fromkeys(items), *TRAILING_COLUMNS))
 
     def line(self) -> str:
@@ -81,13 +120,14 @@ def header_problem(cells: Sequence[str]) -> str | None:
         if cell in seen:
             return f"the column {cell!r} appears twice in the header row"
         seen.add(cell)
-    missing = [c for c in (*FIXED_COLUMNS, *TRAILING_COLUMNS) if c not in seen]
+    trailing = TRAILING_COLUMNS if Header(tuple(cells)).format == 2 else TRAILING_COLUMNS_1
+    missing = [c for c in (*FIXED_COLUMNS, *trailing) if c not in seen]
     if missing:
         return (
             f"the header row lacks the column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)}; it must be ratetool's header"
         )
-    known = {*FIXED_COLUMNS, *TRAILING_COLUMNS}
+    known = {*FIXED_COLUMNS, *trailing}
     for cell in cells:
         if cell in known:
             continue

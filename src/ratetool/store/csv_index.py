@@ -24,7 +24,9 @@ appends and reads believe with the whole file parsed, and rebuilds it if they di
 for a prefix stays true while the file grows, so indexes written by concurrent readers (atomic
 rename, no lock needed) can be older but never wrong. A client's *fingerprint* (for the summary
 and export caches) is the CRC-32 of its rows and of the header, so it changes with any change to
-that client's data.
+that client's data. A correction row counts as a row of the client it is stored under (a rename's
+old code), and the index lists the renames (old code, new code) so ``read_client`` and the
+fingerprints of a renamed client take the rows of every code shown under it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from ratetool.store.csv_parse import ParsedCsv
 
 CACHE_DIR = paths.CACHE_DIR
 INDEX_NAME = f"{RATINGS_NAME}.index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 _INDEX_MAGIC = "ratetool csv index"
 
 #: Per client: (highest session, "start length start length ..." of its rows, CRC-32 of them).
@@ -62,6 +64,8 @@ class Index(NamedTuple):
     #: rows): the byte spans of the client's rows as one string (loading the index does not build
     #: 200,000 numbers), and a checksum of their bytes (the client's data fingerprint).
     clients: dict[str, ClientEntry]
+    #: Every rename in the indexed rows, (old code, new code), in file order.
+    renames: tuple[tuple[str, str], ...] = ()
 
     def to_bytes(self) -> bytes:
         """A checksummed first line, one JSON line of facts, then one line per client:
@@ -76,6 +80,7 @@ class Index(NamedTuple):
                 "ino": self.ino,
                 "lines": self.lines,
                 "columns": list(self.columns),
+                "renames": [list(pair) for pair in self.renames],
             },
             separators=(",", ":"),
         )
@@ -118,6 +123,7 @@ class Index(NamedTuple):
                 lines=int(doc["lines"]),
                 columns=tuple(doc["columns"]),
                 clients=clients,
+                renames=tuple((str(old), str(new)) for old, new in doc.get("renames", ())),
             )
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -183,6 +189,14 @@ def spans_of(entry: ClientEntry) -> list[int]:
     return [int(n) for n in entry[1].split()]
 
 
+def renames_in(
+    parsed: ParsedCsv, base: tuple[tuple[str, str], ...] = ()
+) -> tuple[tuple[str, str], ...]:
+    """``base`` and the renames among ``parsed``'s corrections, in file order."""
+    found = [(c.client, c.new_client) for c in parsed.corrections if c.new_client]
+    return (*base, *found) if found else base
+
+
 class View(NamedTuple):
     """What a read found, through the index or by parsing the whole file."""
 
@@ -196,3 +210,5 @@ class View(NamedTuple):
     clients: dict[str, ClientEntry] | None
     #: The whole file parsed, when it was.
     parsed: ParsedCsv | None = None
+    #: The renames in the file (``Index.renames``).
+    renames: tuple[tuple[str, str], ...] = ()

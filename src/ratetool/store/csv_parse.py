@@ -9,7 +9,8 @@ row that opens a quote and never closes it does not swallow the rows after it: w
 spans lines that look like complete rows, only its first line is reported and reading goes on
 with the next line. Each row is judged by the same rules as a TOML session block
 (``records.rating_from_record``); a fast path handles the rows ratetool writes and hands
-anything unusual to that function.
+anything unusual to that function. A correction row (format 2) is read by
+``csv_corrections.correction_from_cells``; a damaged or torn one is named like any row.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate, islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ratetool.codes import CLIENT_CODE_RE
 from ratetool.csvformat import COMMENT_COLUMN, FIXED_COLUMNS
@@ -30,11 +31,11 @@ from ratetool.model import Rating
 from ratetool.store import DATA_FORMAT, Problem
 from ratetool.store.csv_format import (
     BOM,
+    CORRECTION_COLUMN,
     FORMAT_COLUMN,
-    FORMAT_TEXT,
+    READ_FORMATS,
     SKIP_SEPARATOR,
     SKIPPED_COLUMN,
-    TRAILING_COLUMNS,
     Header,
     header_problem,
 )
@@ -52,10 +53,14 @@ _WHOLE_RE = re.compile(r"[0-9]{1,4000}")
 _ANSWER_RE = re.compile(r"-?[0-9]{1,4000}")
 _TEXT_COLUMNS = ("id", "client", "rated_at", "instrument", "practitioner", SKIPPED_COLUMN)
 
+if TYPE_CHECKING:
+    from ratetool.corrections import Correction
+
 
 @dataclass
 class ClientRows:
-    """Per client: the highest session number and the byte spans ``(start, length)`` of its rows."""
+    """Per client: the highest session number and the byte spans ``(start, length)`` of its rows
+    (its ratings' and the corrections stored under its code)."""
 
     max_session: int = 0
     spans: list[int] = field(default_factory=list)  # start, length, start, length, ...
@@ -79,6 +84,11 @@ class ParsedCsv:
     #: numbers met so far; without rules only the shape of each row is checked.
     rules: RatingRules | None = None
     duplicates: Duplicates = field(default_factory=Duplicates)
+    #: The correction rows that read, in file order, with their line numbers and the number of
+    #: ratings before each (so the rows can be written again in the same order).
+    corrections: list[Correction] = field(default_factory=list)
+    correction_lines: list[int] = field(default_factory=list)
+    correction_at: list[int] = field(default_factory=list)
 
 
 class _Rows:
@@ -124,7 +134,7 @@ class _Rows:
                 cells = next(csv.reader([line], strict=True))
             except (csv.Error, StopIteration):
                 continue
-            if len(cells) == width and cells[fmt_at] == FORMAT_TEXT:
+            if len(cells) == width and cells[fmt_at] in READ_FORMATS:
                 return True
         return False
 
@@ -193,7 +203,7 @@ def parse_csv_bytes(
 def _scan_too_new(path: Path, rows: _Rows, first: int, fmt_at: int, width: int) -> None:
     """Refuse the file if a row after an unreadable header says it is in a newer format."""
     for _, _, cells, _ in rows.records(first):
-        if cells and len(cells) == width and cells[fmt_at] != FORMAT_TEXT:
+        if cells and len(cells) == width and cells[fmt_at] not in READ_FORMATS:
             _too_new(path, cells[fmt_at])
 
 
@@ -234,7 +244,12 @@ def _parse_body(
     cols = header.columns
     width = len(cols)
     p_id, p_client, p_session, p_at, p_inst, p_ver, p_prac = (cols.index(c) for c in FIXED_COLUMNS)
-    p_skip, p_comment, p_fmt = (cols.index(c) for c in TRAILING_COLUMNS)
+    p_skip, p_comment, p_fmt = (
+        cols.index(c) for c in (SKIPPED_COLUMN, COMMENT_COLUMN, FORMAT_COLUMN)
+    )
+    # A correction row (format 2) leaves the short path; a format-1 file has none.
+    p_corr = cols.index(CORRECTION_COLUMN) if header.format == 2 else p_fmt
+    no_correction = "" if header.format == 2 else str(header.format)
     item_pos = [cols.index(c) for c in header.items]
     item_names = list(header.items)
     # Item columns side by side (as ratetool writes them): one slice per row.
@@ -255,7 +270,7 @@ def _parse_body(
     bad_utf8 = rows.bad_utf8
     n_lines = len(texts)
     cut_line = -1 if data.endswith(b"\n") else n_lines  # a record ending here is cut short
-    fmt_text = FORMAT_TEXT
+    fmt_text = str(header.format)
     client_match = CLIENT_CODE_RE.fullmatch
     id_match = ITEM_ID_RE.fullmatch
     rules_problem = parsed.rules.problem if parsed.rules is not None else None
@@ -275,6 +290,7 @@ def _parse_body(
                 if (
                     len(cells) != width
                     or cells[p_fmt] != fmt_text
+                    or cells[p_corr] != no_correction
                     or end == cut_line
                     or (bad_utf8 and not bad_utf8.isdisjoint(range(start, end)))
                 ):
@@ -456,28 +472,35 @@ def _judge(
             problem = f"the row has {len(cells)} cells; the header has {width}"
             if last:
                 error = problem  # a last row cut short: torn
-        elif cells[p_fmt] != FORMAT_TEXT:
+        elif cells[p_fmt] not in READ_FORMATS or int(cells[p_fmt]) > header.format:
             _too_new(path, cells[p_fmt])  # a newer format is refused, never misread
-            problem = f"'format' must be {DATA_FORMAT}, found {cells[p_fmt]!r}"
+            problem = f"'format' must be {header.format}, found {cells[p_fmt]!r}"
     if problem is None and not rows.bad_utf8.isdisjoint(range(start, end)):
         problem = "not UTF-8 text"
     torn = last and (error is not None or end == cut_line)
     if problem is None and not torn:
         assert cells is not None
-        try:
-            rating = _convert_slowly(cells, header)
-        except RecordError as exc:
-            problem = f"row: {exc}"
-        else:
-            if parsed.rules is not None and _breaks_rules(parsed, rating, line_base + start + 1):
+        if header.format == 2 and cells[header.columns.index(CORRECTION_COLUMN)]:
+            from ratetool.store.csv_corrections import note_correction
+
+            problem, client = note_correction(parsed, header, cells, line_base + start + 1)
+            if problem is None:
+                if client is not None:
+                    _note_span(parsed, client, 0, rows, start, end)
                 return
-            parsed.ratings.append(rating)
-            if parsed.clients is not None:
-                entry = parsed.clients.setdefault(rating.client, ClientRows())
-                entry.max_session = max(entry.max_session, rating.session)
-                entry.spans.append(rows.starts[start])
-                entry.spans.append(rows.starts[end] - rows.starts[start])
-            return
+        else:
+            try:
+                rating = _convert_slowly(cells, header)
+            except RecordError as exc:
+                problem = f"row: {exc}"
+            else:
+                if parsed.rules is not None and _breaks_rules(
+                    parsed, rating, line_base + start + 1
+                ):
+                    return
+                parsed.ratings.append(rating)
+                _note_span(parsed, rating.client, rating.session, rows, start, end)
+                return
     line = line_base + start + 1
     if torn:
         reason = problem or "it does not end with a line break"
@@ -493,6 +516,16 @@ def _judge(
         )
         return
     parsed.problems.append(Problem(path, problem or "the row cannot be read", line))
+
+
+def _note_span(
+    parsed: ParsedCsv, client: str, session: int, rows: _Rows, start: int, end: int
+) -> None:
+    if parsed.clients is not None:
+        entry = parsed.clients.setdefault(client, ClientRows())
+        entry.max_session = max(entry.max_session, session)
+        entry.spans.append(rows.starts[start])
+        entry.spans.append(rows.starts[end] - rows.starts[start])
 
 
 def _whole_from(text: str) -> int | None:

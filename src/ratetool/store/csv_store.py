@@ -1,7 +1,9 @@
 """The CSV store: every rating is one row appended to ``<data dir>/ratings.csv``.
 
-Five modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
+Seven modules: ``csv_format`` (the columns and header), ``csv_parse`` (rows into ratings, problems
 with their lines), ``csv_write`` (ratings into rows, read back before they are written),
+``csv_corrections`` (correction rows, the corrected view, raising a format-1 file),
+``csv_correct`` (appending corrections under the lock),
 ``csv_index`` (the derived index that lets an append skip the history: measured, appending to
 100,000 rows takes about 1.1x appending to none with it, about 16x without) and this one, the
 ``Store`` that ties them together under the data-folder lock and whose ``check`` verifies the
@@ -31,13 +33,21 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
-from ratetool.store.csv_format import RATINGS_NAME, Header
+from ratetool.store.csv_corrections import (
+    Grouped,
+    corrected,
+    final_code,
+    shown_codes,
+    sources,
+)
+from ratetool.store.csv_format import RATINGS_NAME, Header, is_correction_column
 from ratetool.store.csv_index import (
     CACHE_DIR,
     INDEX_NAME,
     Index,
     View,
     merge_clients,
+    renames_in,
     spans_of,
 )
 from ratetool.store.csv_parse import ParsedCsv, parse_csv_bytes, parse_more
@@ -45,12 +55,36 @@ from ratetool.store.csv_write import RowWriter
 from ratetool.store.records import ITEM_ID_RE
 
 if TYPE_CHECKING:
+    from ratetool.corrections import Correction
     from ratetool.instruments import Instrument
 
 #: ``read_client`` calls in one process after which the whole file is parsed once and shared.
 _GROUP_AFTER = 8
 #: A file's size, modification time, change time and inode: it changes with any write.
 _StatKey = tuple[int, int, int, int]
+
+
+def _refuse_renamed(codes: Iterable[str], renames: dict[str, str]) -> None:
+    """A code renamed with ``clients rename`` takes no new ratings: they go under its new code."""
+    from ratetool.errors import ClientCodeError
+
+    for code in codes:
+        new = final_code(code, renames)
+        if new != code:
+            raise ClientCodeError(
+                f"Client code {code} was renamed to {new} (`ratetool clients rename`); its "
+                f"sessions are shown under {new}. Use {new} for this client. Nothing was written."
+            )
+
+
+def _reserved(name: str) -> bool:
+    """A name no item column may have: one of ratetool's own columns (the correction columns
+    too) or ``*_score``."""
+    return is_reserved(name) or is_correction_column(name)
+
+
+def _pairs(spans: list[int]) -> Iterator[tuple[int, int]]:
+    return zip(spans[::2], spans[1::2])
 
 
 class CsvStore(Store):
@@ -73,7 +107,7 @@ class CsvStore(Store):
         self._held = 0
         self._index_memo: tuple[_StatKey, Index | None] | None = None
         self._client_reads = 0
-        self._grouped: tuple[_StatKey, dict[str, list[Rating]], list[Problem]] | None = None
+        self._grouped: tuple[_StatKey, Grouped] | None = None
 
     # -- paths ---------------------------------------------------------------------------------
     @property
@@ -114,16 +148,20 @@ class CsvStore(Store):
 
     def parse(self, *, spans: bool = False) -> ParsedCsv:
         """The whole file, parsed (the index is not used)."""
+        return self.parse_with_bytes(spans=spans)[0]
+
+    def parse_with_bytes(self, *, spans: bool) -> tuple[ParsedCsv, bytes]:
+        """``parse``, and the bytes parsed (``csv_correct`` appends after them)."""
         link = self._link_problem()
         if link is not None:
-            return ParsedCsv(self.path, problems=[link])
+            return ParsedCsv(self.path, problems=[link]), b""
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
             data = b""
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot read ({exc.strerror}).") from None
-        return parse_csv_bytes(self.path, data, spans=spans, rules=self.rules())
+        return parse_csv_bytes(self.path, data, spans=spans, rules=self.rules()), data
 
     def _load_index(self, client: str | None = None) -> Index | None:
         """The index file, parsed (once per process while the file stays the same). With
@@ -206,7 +244,10 @@ class CsvStore(Store):
             info = os.fstat(fh.fileno())
             if index is not None and index.matches(info):
                 header = Header(index.columns)
-                return View([], header, index.size, index.crc, index.lines, index.clients)
+                return View(
+                    [], header, index.size, index.crc, index.lines, index.clients, None,
+                    index.renames,
+                )  # fmt: skip
             data = fh.read()
         if index is not None and client is not None:
             index = self._load_index()  # the file changed: the whole index is brought up to date
@@ -230,15 +271,20 @@ class CsvStore(Store):
                         zlib.crc32(memoryview(data)[index.size :], crc),
                         more.lines,
                         merge_clients(more, data, index.clients),
+                        None,
+                        renames_in(more, index.renames),
                     )
                     self._save_view(view, info)
                     return view
         parsed = parse_csv_bytes(self.path, data, spans=True, rules=self.rules())
         if parsed.problems:
-            return View(parsed.problems, parsed.header, len(data), 0, parsed.lines, None, parsed)
+            return View(
+                parsed.problems, parsed.header, len(data), 0, parsed.lines, None, parsed,
+                renames_in(parsed),
+            )  # fmt: skip
         view = View(
             [], parsed.header, len(data), zlib.crc32(data), parsed.lines,
-            merge_clients(parsed, data), parsed,
+            merge_clients(parsed, data), parsed, renames_in(parsed),
         )  # fmt: skip
         self._save_view(view, info)
         return view
@@ -258,19 +304,27 @@ class CsvStore(Store):
                 lines=view.lines,
                 columns=view.header.columns,
                 clients=view.clients,
+                renames=view.renames,
             )
         )
 
     def client_codes(self) -> list[str]:
         view = self._view()
         if view.clients is not None:
-            return sorted(view.clients)
-        assert view.parsed is not None
-        return sorted({r.client for r in view.parsed.ratings})
+            codes: Iterable[str] = view.clients
+        else:
+            assert view.parsed is not None
+            codes = {r.client for r in view.parsed.ratings}
+        if view.renames:
+            renames = shown_codes(view.renames)
+            codes = {final_code(code, renames) for code in codes}
+        return sorted(codes)
 
     def read_all(self) -> ReadResult:
         parsed = self.parse()
-        return ReadResult(parsed.ratings, parsed.problems)
+        return corrected(
+            self.path, parsed.ratings, parsed.corrections, parsed.correction_lines, parsed.problems
+        )
 
     def read_client(self, client: str) -> ReadResult:
         validate_client_code(client)
@@ -278,28 +332,60 @@ class CsvStore(Store):
         if self._client_reads > _GROUP_AFTER:
             grouped = self._grouped_read()
             if grouped is not None:
-                by_client, problems = grouped
-                return ReadResult(list(by_client.get(client, ())), list(problems))
+                return self._of_client(client, grouped)
         view = self._view(client=client)
+        renames = shown_codes(view.renames)
+        if final_code(client, renames) != client:
+            return ReadResult([], list(view.problems))  # renamed: shown under its new code
+        codes = sources(client, renames)
+        if view.parsed is None and view.clients is not None and len(codes) > 1:
+            view = self._view()  # a renamed client: every code shown under it
         if view.parsed is None and view.clients is not None:
-            entry = view.clients.get(client)
-            if not entry:
+            entries = [view.clients[code] for code in codes if code in view.clients]
+            if not entries:
                 return ReadResult([], [])
-            spans = spans_of(entry)
+            spans = sorted(
+                (n for entry in entries for n in _pairs(spans_of(entry))), key=lambda p: p[0]
+            )
             got = self._rows_at(spans, view.header)
             if (
                 got is not None
-                and len(got) * 2 == len(spans)
-                and all(r.client == client for r in got)
+                and len(got.ratings) + len(got.corrections) == len(spans)
+                and all(r.client in codes for r in got.ratings)
+                and all(c.client in codes for c in got.corrections)
             ):
-                return ReadResult(got, [])
+                result = corrected(
+                    self.path, got.ratings, got.corrections, got.correction_lines, []
+                )
+                if not result.problems:
+                    return result
             view = self._view(full=True)  # the index does not describe the file: read it all
         assert view.parsed is not None
-        return ReadResult(
-            [r for r in view.parsed.ratings if r.client == client], list(view.problems)
+        return self._of_client(client, Grouped.of(view.parsed))
+
+    def _of_client(self, client: str, grouped: Grouped) -> ReadResult:
+        """``client``'s corrected view from a whole file parsed."""
+        parsed, renames = grouped.parsed, grouped.renames
+        problems = list(parsed.problems)
+        if not parsed.corrections:
+            return ReadResult(list(grouped.ratings.get(client, ())), problems)
+        if final_code(client, renames) != client:
+            return ReadResult([], problems)
+        codes = sorted(sources(client, renames))
+        mine = [r for code in codes for r in grouped.ratings.get(code, ())]
+        if len(codes) > 1:
+            order = {id(r): i for i, r in enumerate(parsed.ratings)}
+            mine.sort(key=lambda r: order[id(r)])
+        picked = sorted(i for code in codes for i in grouped.corrections.get(code, ()))
+        return corrected(
+            self.path,
+            mine,
+            [parsed.corrections[i] for i in picked],
+            [parsed.correction_lines[i] for i in picked],
+            problems,
         )
 
-    def _grouped_read(self) -> tuple[dict[str, list[Rating]], list[Problem]] | None:
+    def _grouped_read(self) -> Grouped | None:
         """The whole file parsed once and grouped by client, for a command that reads many
         clients one by one (a cold summary cache); parsed again whenever the file changes."""
         try:
@@ -308,28 +394,24 @@ class CsvStore(Store):
             return None
         key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         if self._grouped is None or self._grouped[0] != key:
-            parsed = self.parse()
-            by_client: dict[str, list[Rating]] = {}
-            for rating in parsed.ratings:
-                by_client.setdefault(rating.client, []).append(rating)
-            self._grouped = (key, by_client, parsed.problems)
-        return self._grouped[1], self._grouped[2]
+            self._grouped = (key, Grouped.of(self.parse()))
+        return self._grouped[1]
 
-    def _rows_at(self, spans: list[int], header: Header | None) -> list[Rating] | None:
-        """The ratings in the rows at these byte spans, or None if they are not whole rows."""
+    def _rows_at(self, spans: list[tuple[int, int]], header: Header | None) -> ParsedCsv | None:
+        """The rows at these byte spans, parsed, or None if they are not whole rows."""
         if header is None:
             return None
         chunks = []
         try:
             with open(self.path, "rb") as fh:
-                for i in range(0, len(spans), 2):
-                    fh.seek(spans[i])
-                    chunks.append(fh.read(spans[i + 1]))
+                for start, length in spans:
+                    fh.seek(start)
+                    chunks.append(fh.read(length))
         except OSError:
             return None
         data = b"".join(chunks)
         parsed = parse_more(self.path, data, 0, 0, header, spans=False, rules=self.rules())
-        return None if parsed.problems else parsed.ratings
+        return None if parsed.problems else parsed
 
     # -- caches --------------------------------------------------------------------------------
     def client_fingerprints(self) -> tuple[dict[str, str], list[Problem]] | None:
@@ -341,13 +423,20 @@ class CsvStore(Store):
         if view.problems or view.clients is None or view.header is None:
             return None
         head = zlib.crc32("\t".join(view.header.columns).encode("utf-8"))
-        return (
-            {
-                code: f"csv:{head:08x}:{e[2]:08x}:{e[0]}:{len(e[1])}"
-                for code, e in sorted(view.clients.items())
-            },
-            [],
-        )
+        prints = {
+            code: f"csv:{head:08x}:{e[2]:08x}:{e[0]}:{len(e[1])}"
+            for code, e in sorted(view.clients.items())
+        }
+        if view.renames:  # a renamed client's rows are its own and those of its old codes
+            renames = shown_codes(view.renames)
+            shown: dict[str, list[str]] = {}
+            for code, token in prints.items():
+                shown.setdefault(final_code(code, renames), []).append(f"{code}={token}")
+            prints = {
+                code: prints[code] if parts == [f"{code}={prints.get(code)}"] else "+".join(parts)
+                for code, parts in shown.items()
+            }
+        return prints, []
 
     def check(self) -> list[Problem]:
         """Every problem in ``ratings.csv`` (the whole file parsed) and, when there is none,
@@ -366,6 +455,7 @@ class CsvStore(Store):
             believed.clients == truth.clients
             and believed.header == truth.header
             and believed.size == truth.size
+            and believed.renames == truth.renames
         ):
             return []
         return [
@@ -383,19 +473,21 @@ class CsvStore(Store):
     # -- writing -------------------------------------------------------------------------------
     def new_header(self, ratings: Sequence[Rating] = ()) -> Header:
         """The header of a new file: a column for every item of every instrument known now."""
+        from ratetool.store.csv_write import known_items
+
         items: dict[str, None] = {}
-        for item in [*self._known_items(), *self.item_columns]:
-            if ITEM_ID_RE.fullmatch(item) and not is_reserved(item):
+        for item in [*known_items(self.resolve), *self.item_columns]:
+            if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
                 items.setdefault(item, None)
         for rating in ratings:
             instrument = self._resolve(rating)
             for item in instrument.item_ids if instrument is not None else ():
-                if ITEM_ID_RE.fullmatch(item) and not is_reserved(item):
+                if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
                     items.setdefault(item, None)
             for item in rating.answers:
                 if item in items:
                     continue
-                if not isinstance(item, str) or not ITEM_ID_RE.fullmatch(item) or is_reserved(item):
+                if not isinstance(item, str) or not ITEM_ID_RE.fullmatch(item) or _reserved(item):
                     raise StoreError(
                         f"item {item!r} of instrument {rating.instrument} cannot have a column "
                         "in ratings.csv (it is not an item id, or it is the name of one of "
@@ -413,30 +505,6 @@ class CsvStore(Store):
         except Exception:  # noqa: BLE001 - a broken custom instrument must not stop a save
             return None
 
-    def _known_items(self) -> list[str]:
-        """Items of the built-in instruments and, when the store was opened by the command line
-        (its ``resolve`` belongs to an object with a ``registry``), of the custom ones."""
-        from ratetool.errors import InstrumentError
-        from ratetool.instruments import builtin_ids, load_builtin
-
-        items: list[str] = []
-        for instrument_id in builtin_ids():
-            try:
-                items.extend(load_builtin(instrument_id).item_ids)
-            except InstrumentError:  # pragma: no cover - a packaging bug
-                continue
-        registry = getattr(getattr(self.resolve, "__self__", None), "registry", None)
-        if registry is not None and callable(getattr(registry, "list", None)):
-            try:
-                listing = registry.list()
-            except Exception:  # noqa: BLE001 - custom instruments only widen the header
-                listing = []
-            for row in listing:
-                instrument = getattr(row, "instrument", None)
-                if instrument is not None:
-                    items.extend(instrument.item_ids)
-        return items
-
     def add_locked(
         self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
     ) -> AddResult:
@@ -446,6 +514,9 @@ class CsvStore(Store):
             validate_client_code(rating.client)  # before anything is read or written
         view = self._view(full=skip_existing_ids)
         refuse_if_problems(view.problems)
+        renames = shown_codes(view.renames)
+        if renames:
+            _refuse_renamed((r.client for r in ratings), renames)
         known_ids = {r.id for r in view.parsed.ratings} if view.parsed is not None else set()
         clients = view.clients or {}
         next_session: dict[str, int] = {}
@@ -458,8 +529,10 @@ class CsvStore(Store):
             known_ids.add(rating.id)
             client = rating.client
             if client not in next_session:
-                entry = clients.get(client)
-                next_session[client] = (entry[0] if entry else 0) + 1
+                # A renamed client's sessions go on from its old code's.
+                codes = sources(client, renames) if renames else (client,)
+                tops = [clients[code][0] for code in codes if code in clients]
+                next_session[client] = max(tops, default=0) + 1
             if number_sessions:
                 rating = replace(rating, session=next_session[client])
             next_session[client] = max(next_session[client], rating.session) + 1
@@ -471,10 +544,10 @@ class CsvStore(Store):
         head = header.line().encode("utf-8") if view.header is None else b""
         ensure_private_dir(self.data_dir)
         append_durably(self.path, head + rows, inside=self.data_dir)
-        self._after_append(view, header, head, rows)
+        self.after_append(view, header, head, rows)
         return AddResult(added=added, skipped_existing=skipped, files=[self.path])
 
-    def _after_append(self, view: View, header: Header, head: bytes, rows: bytes) -> None:
+    def after_append(self, view: View, header: Header, head: bytes, rows: bytes) -> None:
         """Bring the index up to date with the rows just appended, without reading the file."""
         try:
             info = self.path.stat()
@@ -495,8 +568,37 @@ class CsvStore(Store):
                 lines=view.lines + head.count(b"\n") + parsed.lines,
                 columns=header.columns,
                 clients=merge_clients(parsed, rows, view.clients, view.size + len(head)),
+                renames=renames_in(parsed, view.renames),
             )
         )
+
+    # -- corrections (``csv_correct``) ---------------------------------------------------------
+    def refuse_case_twin(self, client: str) -> None:
+        """As ``Store.refuse_case_twin``, and a code renamed with ``clients rename`` (its sessions
+        are shown under the new code) is refused too, before the first question."""
+        renames = shown_codes(self._view().renames)
+        if renames:
+            _refuse_renamed([client], renames)
+        super().refuse_case_twin(client)
+
+    def notes(self) -> list[str]:
+        """For ``check``: each ``ratings.csv.format1-<time>`` kept by the first correction to a
+        format-1 file (kept whole, not read)."""
+        from ratetool.store.csv_correct import kept_notes
+
+        return kept_notes(self)
+
+    def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
+        """Append void and amend rows (``csv_correct.add_corrections``)."""
+        from ratetool.store.csv_correct import add_corrections
+
+        return add_corrections(self, corrections)
+
+    def rename_client(self, correction: Correction) -> list[Path]:
+        """Append one ``rename`` row (``csv_correct.rename_client``)."""
+        from ratetool.store.csv_correct import rename_client
+
+        return rename_client(self, correction)
 
     # -- repair --------------------------------------------------------------------------------
     def _repair_locked(self) -> list[str]:

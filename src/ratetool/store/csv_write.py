@@ -1,17 +1,18 @@
-"""Writing ``ratings.csv`` rows: each rating as the cells of a row, checked to read back."""
+"""Writing ``ratings.csv``: each rating (or correction) as the cells of a row, checked to read
+back, and the items a new file gets columns for."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ratetool.csvformat import COMMENT_COLUMN, escape_text
 from ratetool.errors import StoreError
 from ratetool.model import Rating
 from ratetool.store.csv_format import (
     FORMAT_COLUMN,
-    FORMAT_TEXT,
     MAX_CELL,
     RATINGS_NAME,
     SKIP_SEPARATOR,
@@ -22,6 +23,10 @@ from ratetool.store.csv_format import (
 from ratetool.store.csv_parse import parse_more
 from ratetool.store.records import ITEM_ID_RE
 
+if TYPE_CHECKING:
+    from ratetool.corrections import Correction
+    from ratetool.store import Resolver
+
 
 class RowWriter:
     """Turns ratings into rows of one header's layout."""
@@ -30,6 +35,8 @@ class RowWriter:
         self.header = header
         self.where = {c: i for i, c in enumerate(header.columns)}
         self.items = frozenset(header.items)
+        #: A format-1 file gets format-1 rows until a correction raises it to format 2.
+        self.format_text = str(header.format)
 
     def cells(self, rating: Rating) -> list[str]:
         """One rating as the cells of a row; ``StoreError`` if it cannot be written."""
@@ -63,7 +70,7 @@ class RowWriter:
             cells[where[SKIPPED_COLUMN]] = escape_text(SKIP_SEPARATOR.join(rating.skipped))
         if rating.comment:
             cells[where[COMMENT_COLUMN]] = escape_text(rating.comment)
-        cells[where[FORMAT_COLUMN]] = FORMAT_TEXT
+        cells[where[FORMAT_COLUMN]] = self.format_text
         for i, cell in enumerate(cells):
             if len(cell) > MAX_CELL:
                 raise StoreError(
@@ -91,6 +98,27 @@ class RowWriter:
                 )
         return text
 
+    def correction_rows(
+        self, cells: Sequence[Sequence[str]], corrections: Sequence[Correction]
+    ) -> str:
+        """The rows ``cells`` of ``corrections`` (``csv_corrections.correction_cells``), checked
+        to read back as exactly these corrections."""
+        text = write_rows(cells)
+        back = parse_more(Path(RATINGS_NAME), text.encode("utf-8"), 0, 0, self.header, spans=False)
+        if (
+            back.problems
+            or back.ratings
+            or back.corrections != list(corrections)
+            or [c.made_at.utcoffset() for c in back.corrections]
+            != [c.made_at.utcoffset() for c in corrections]
+        ):
+            detail = back.problems[0].message if back.problems else "a cell differs"
+            raise StoreError(
+                "a correction could not be written to ratings.csv so that it reads back the same "
+                f"({detail}); nothing was written."
+            )
+        return text
+
 
 def _no_column_message(missing: Sequence[str], rating: Rating) -> str:
     names = ", ".join(missing)
@@ -110,3 +138,28 @@ def _normalised(rating: Rating) -> Rating:
 def _reads_back(rating: Rating, got: Rating) -> bool:
     want = _normalised(rating)
     return got == want and got.rated_at.utcoffset() == want.rated_at.utcoffset()
+
+
+def known_items(resolve: Resolver | None) -> list[str]:
+    """Items of the built-in instruments and, when the store was opened by the command line
+    (its ``resolve`` belongs to an object with a ``registry``), of the custom ones."""
+    from ratetool.errors import InstrumentError
+    from ratetool.instruments import builtin_ids, load_builtin
+
+    items: list[str] = []
+    for instrument_id in builtin_ids():
+        try:
+            items.extend(load_builtin(instrument_id).item_ids)
+        except InstrumentError:  # pragma: no cover - a packaging bug
+            continue
+    registry = getattr(getattr(resolve, "__self__", None), "registry", None)
+    if registry is not None and callable(getattr(registry, "list", None)):
+        try:
+            listing = registry.list()
+        except Exception:  # noqa: BLE001 - custom instruments only widen the header
+            listing = []
+        for row in listing:
+            instrument = getattr(row, "instrument", None)
+            if instrument is not None:
+                items.extend(instrument.item_ids)
+    return items

@@ -16,6 +16,15 @@
 6. rename the old layout out of the way, keeping it: ``clients/`` becomes
    ``clients.migrated-<time>/``, ``ratings.csv`` becomes ``ratings.csv.migrated-<time>``.
 
+Corrections (``ratetool.corrections``) are carried so that the corrected view reads the same in
+the new layout, statuses included (and it is compared, rating by rating, like the rest): every
+rating is written (voided ones too) under the first code of its renames, then the renames are
+made in order (``Store.rename_client``), then the voids and amends (``Store.add_corrections``),
+each with its id, time, practitioner and reason. Ratings are written with their answers as
+first stored when the old layout is the CSV store; from the TOML store, whose reading gives the
+corrected view only, an amended rating is written with its answers as last amended, followed by
+its amend records (the same view; its first answers stay in the kept ``clients.migrated-<time>``).
+
 A crash at any step leaves the old layout active and intact: it is not touched before step 5,
 and after step 5 it is only renamed. The staging folder is never the only copy of anything (the
 layout in use holds every rating until the config names the new one), so a staging folder left
@@ -34,15 +43,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from ratetool.codes import validate_client_code
+from ratetool.corrections import COMPLETED, RENAME, Correction
 from ratetool.errors import RatetoolError, StoreError
 from ratetool.fsutil import fsync_dir
 from ratetool.model import Rating
-from ratetool.store import Problem, Resolver, Store, open_store
+from ratetool.store import Problem, ReadResult, Resolver, Store, open_store
 
 STAGING = ".migrate-staging"
 KINDS = ("toml", "csv")
@@ -136,6 +147,61 @@ def _chronological(ratings: Iterable[Rating]) -> list[Rating]:
     return sorted(ratings, key=lambda r: (r.rated_at, r.client, r.session, r.id))
 
 
+class _Carried(NamedTuple):
+    """What is written to the new layout, in this order (see the module's text)."""
+
+    ratings: list[Rating]
+    renames: list[Correction]
+    others: list[Correction]
+
+
+def _carried(store: Store, result: ReadResult) -> _Carried:
+    renames = [c for c in result.corrections if c.action == RENAME]
+
+    def first_code(code: str) -> str:
+        """The code before every rename that led to ``code`` (renames undone included)."""
+        for c in reversed(renames):
+            if c.new_client == code:
+                code = c.client
+        return code
+
+    originals: dict[str, Rating] = {}
+    from ratetool.store.csv_store import CsvStore
+
+    if isinstance(store, CsvStore):
+        originals = {r.id: r for r in store.parse().ratings}
+    ratings = []
+    shown_as: dict[str, str] = {}
+    for shown in result.ratings + result.voided:
+        shown_as[shown.id] = shown.client
+        first = originals.get(shown.id, shown)
+        ratings.append(
+            replace(
+                shown,
+                client=first_code(shown.client),
+                answers=first.answers,
+                skipped=first.skipped,
+                comment=first.comment,
+                status=COMPLETED,
+            )
+        )
+    others = [
+        replace(c, client=shown_as.get(c.rating or "", c.client))
+        for c in result.corrections
+        if c.action != RENAME
+    ]
+    return _Carried(_chronological(ratings), renames, others)
+
+
+def _write_carried(target: Store, carried: _Carried) -> None:
+    if carried.ratings:
+        target.add(carried.ratings, number_sessions=False)
+    for rename in carried.renames:
+        target.rename_client(rename)
+    if carried.others:
+        target.add_corrections(carried.others)
+
+
 # ------------------------------------------------------------------------------------------------
 # Verification
 
@@ -179,10 +245,28 @@ def differences(want: Sequence[Rating], got: Sequence[Rating]) -> list[str]:
     return out
 
 
-def _verify(store: Store, want: Sequence[Rating], where: str) -> None:
+def view_differences(want: ReadResult, got: ReadResult) -> list[str]:
+    """What differs between two corrected views beyond ``differences``: statuses, which ratings
+    are voided, and the corrections that applied."""
+    out: list[str] = []
+    status = {r.id: r.status for r in got.ratings + got.voided}
+    for r in want.ratings + want.voided:
+        if status.get(r.id, r.status) != r.status:
+            out.append(f"session id {r.id}: status {r.status} came back as {status[r.id]}")
+    if sorted(r.id for r in want.voided) != sorted(r.id for r in got.voided):
+        out.append("the voided ratings differ")
+    if sorted((c.id, c.action) for c in want.corrections) != sorted(
+        (c.id, c.action) for c in got.corrections
+    ):
+        out.append("the corrections differ")
+    return out
+
+
+def _verify(store: Store, want: ReadResult, where: str) -> None:
     result = store.read_all()
     problems = [str(p) for p in result.problems]
-    diffs = problems + differences(want, result.ratings)
+    diffs = problems + differences(want.ratings + want.voided, result.ratings + result.voided)
+    diffs += view_differences(want, result)
     if diffs:
         shown = diffs[:MAX_SHOWN]
         raise StoreError(
@@ -279,9 +363,17 @@ def migrate(
     store = open_store(data_dir, source, resolve)
     with store.lock():
         _refuse_problems(store.check(), source)
-        ratings = _chronological(store.read_all().ratings)
-        clients = len({r.client for r in ratings})
+        view = store.read_all()
+        carried = _carried(store, view)
+        ratings = carried.ratings
+        clients = len({r.client for r in view.ratings + view.voided})
         result = MigrateResult(source, target, len(ratings), clients, dry_run)
+        if view.corrections:
+            n = len(view.corrections)
+            result.notes.append(
+                f"{n} correction{'s' if n != 1 else ''} (void, amend, rename) carried along: "
+                "every command shows the same corrected view."
+            )
         result.written = layout_paths(data_dir, target)
         result.config_file = config_dir / "config.toml"
         taken = [p for p in layout_paths(data_dir, target) if _occupied(p)]
@@ -299,15 +391,14 @@ def migrate(
         staging = _fresh_staging(data_dir)
         try:
             written = _target_store(staging, target, resolve, item_columns)
-            if ratings:
-                written.add(ratings, number_sessions=False)
-            _verify(open_store(staging, target, resolve), ratings, str(staging))
+            _write_carried(written, carried)
+            _verify(open_store(staging, target, resolve), view, str(staging))
             moved = _move_into_place(staging, data_dir, target)
         except BaseException:
             _remove_staging(staging)
             raise
         try:
-            _verify(open_store(data_dir, target, resolve), ratings, str(data_dir))
+            _verify(open_store(data_dir, target, resolve), view, str(data_dir))
             save_config(config_dir, {"store": target})  # from here on the new layout is in use
         except BaseException:
             _move_back(moved, staging)
@@ -373,11 +464,11 @@ def _drop_csv_index(data_dir: Path) -> None:
 def _rebuild_csv(
     data_dir: Path, resolve: Resolver | None, item_columns: Sequence[str], dry_run: bool
 ) -> MigrateResult:
-    """Write ``ratings.csv`` again with a column for every known item; keep the old file."""
-    from ratetool.fsutil import append_durably
+    """Write ``ratings.csv`` again with a column for every known item, its corrections
+    included, in the same order (``csv_corrections.write_anew``); keep the old file."""
+    from ratetool.store.csv_corrections import corrected, file_text, write_anew
     from ratetool.store.csv_format import Header
     from ratetool.store.csv_store import CsvStore
-    from ratetool.store.csv_write import RowWriter
 
     store = CsvStore(data_dir, resolve, item_columns=item_columns)
     with store.lock():
@@ -402,24 +493,12 @@ def _rebuild_csv(
         wider = Header.for_items([*old_items, *new_items])  # old columns first, in their order
         result.notes.append(f"New item columns: {', '.join(new_items)}.")
         if dry_run:
-            RowWriter(wider).rows(ratings)
+            file_text(parsed, wider)
             return result
-        staging = _fresh_staging(data_dir)
-        try:
-            staged = CsvStore(staging, resolve, header=wider)
-            staged.add(ratings, number_sessions=False)
-            _verify(CsvStore(staging, resolve), ratings, str(staging))
-            kept = _kept_name(store.path, _stamp())
-            try:
-                os.link(store.path, kept)  # the old file keeps its bytes under a second name
-            except OSError:  # no hard links on this file system: a durable copy instead
-                append_durably(kept, store.path.read_bytes())
-            fsync_dir(data_dir)
-            result.kept.append(kept)
-            os.replace(staged.path, store.path)
-            fsync_dir(data_dir)
-        finally:
-            _remove_staging(staging)
+        view = corrected(
+            store.path, parsed.ratings, parsed.corrections, parsed.correction_lines, []
+        )
+        result.kept.append(write_anew(store.path, data_dir, parsed, wider, "migrated"))
         _drop_csv_index(data_dir)
-        _verify(CsvStore(data_dir, resolve), ratings, str(data_dir))
+        _verify(CsvStore(data_dir, resolve), view, str(data_dir))
         return result
