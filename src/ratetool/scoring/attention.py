@@ -34,6 +34,33 @@ def _session_severity(scores: ClientScores, session: SessionScore) -> int:
     return worst
 
 
+#: Severities, most severe first (docs/scoring.md, "Severity").
+SEVERITIES: tuple[str, ...] = ("alert", "watch", "ok")
+
+
+def session_severity(scores: ClientScores, session: SessionScore) -> str:
+    """``alert`` (below the low cutoff, or a reliable worsening), ``watch`` (a drop while still
+    at or above the cutoff, or an item alert only) or ``ok``: from the session's scores alone.
+    A reliable improvement is good news, never an alert."""
+    kinds = {alert.kind for alert in session.alerts}
+    if "low" in kinds or "reliable-worsening" in kinds:
+        return "alert"
+    if "reliable-change" in kinds:
+        change = scores.reliable_change.get(session.rating.instrument)
+        if change is not None and change.direction == "worsened":
+            return "alert"
+    if "drop" in kinds or "item" in kinds:
+        return "watch"
+    return "ok"
+
+
+def client_severity(scores: ClientScores) -> str:
+    """The most severe ``session_severity`` of the client's latest session (every instrument
+    rated in it); ``ok`` without sessions."""
+    found = {session_severity(scores, s) for s in scores.latest_sessions}
+    return next((level for level in SEVERITIES if level in found), "ok")
+
+
 def attention_key(scores: ClientScores) -> tuple[int, int, float, str]:
     """The sort key of ``attention_order`` for one client (the caseload cache keeps it)."""
     latest = scores.latest_sessions
