@@ -10,6 +10,10 @@ store = "toml"             # "toml" (one file per client) or "csv" (one ratings.
 low = 90                   # overall below this percent of the maximum
 drop = 2.5                 # a fall of at least this many percentage points since the last session
 item = 70                  # any single item at or below this percent of its scale
+
+[fhir]                     # `ratetool export --format fhir` (docs/fhir.md)
+instrument_base = "urn:ratetool:instrument:"   # a Questionnaire's url is this + the instrument id
+client_system = "urn:ratetool:client"          # the identifier system of client codes
 ```
 
 A missing file means the defaults. A file that does not parse, or holds an unknown key or a value
@@ -52,6 +56,9 @@ class Config:
     instrument: str = "checkin"
     store: str = "toml"
     alerts: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_ALERTS))
+    #: ``[fhir]``: ``instrument_base`` and ``client_system`` as given (the defaults are in
+    #: ``ratetool.exporters.fhir``).
+    fhir: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
     exists: bool = False
 
@@ -107,7 +114,7 @@ def _number(value: Any) -> bool:
 def parse_config(data: dict[str, Any], path: Path | None) -> Config:
     where = str(path) if path else CONFIG_NAME
     problems: list[str] = []
-    known = {"format", "practitioner", "instrument", "store", "alerts"}
+    known = {"format", "practitioner", "instrument", "store", "alerts", "fhir"}
     for key in data:
         if key not in known:
             problems.append(f"unknown key {key!r} (known keys: {', '.join(sorted(known))})")
@@ -161,6 +168,7 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
                 problems.append(f"[alerts] drop = {value} must be above 0: {_ALERT_HELP[key]}")
             else:
                 alerts[key] = float(value)
+    fhir = _fhir_table(data.get("fhir", {}), problems)
     if problems:
         raise ConfigError("\n".join(f"{where}: {p}" for p in problems))
     return Config(
@@ -168,9 +176,37 @@ def parse_config(data: dict[str, Any], path: Path | None) -> Config:
         instrument=instrument.strip(),
         store=store,
         alerts=alerts,
+        fhir=fhir,
         path=path,
         exists=path is not None and path.exists(),
     )
+
+
+FHIR_KEYS = {
+    "instrument_base": 'where Questionnaire urls start, e.g. "https://clinic.example/fhir/Questionnaire/"',
+    "client_system": 'the identifier system of client codes, e.g. "https://clinic.example/client"',
+}
+_URI = re.compile(r"(urn:[A-Za-z0-9][A-Za-z0-9-]*:|https?://)[!-~]*")
+
+
+def _fhir_table(raw: Any, problems: list[str]) -> dict[str, str]:
+    """``[fhir]``: each key an absolute URI (``urn:…`` or ``http(s)://…``) without spaces or
+    ``|`` (which separates a system from a value in FHIR searches)."""
+    if not isinstance(raw, dict):
+        problems.append("'fhir' must be a table: [fhir]")
+        return {}
+    found: dict[str, str] = {}
+    for key, value in raw.items():
+        if key not in FHIR_KEYS:
+            problems.append(f"unknown key {key!r} in [fhir] (known keys: {', '.join(FHIR_KEYS)})")
+        elif not isinstance(value, str) or not _URI.fullmatch(value) or "|" in value:
+            problems.append(
+                f"[fhir] {key} = {value!r} must be a URI starting with urn:, http:// or "
+                f"https://, without spaces or '|': {FHIR_KEYS[key]}"
+            )
+        else:
+            found[key] = value
+    return found
 
 
 def load_config(config_dir: Path) -> Config:
@@ -203,7 +239,7 @@ def save_config(config_dir: Path, updates: dict[str, Any]) -> Config:
     config = parse_config(merged, path)
     ordered: dict[str, Any] = {
         k: merged[k]
-        for k in ("format", "practitioner", "instrument", "store", "alerts")
+        for k in ("format", "practitioner", "instrument", "store", "alerts", "fhir")
         if k in merged
     }
     text = "# ratetool settings; see `ratetool --help` and the README.\n" + tomli_w.dumps(ordered)

@@ -17,7 +17,9 @@ HELP = (
     "Examples:\n\n"
     "ratetool export --output ratings.xlsx\n\n"
     "ratetool export --format csv --excel --output ratings.csv\n\n"
-    "ratetool export --format json --client C-014 --since 2026-09-01 --output -"
+    "ratetool export --format json --client C-014 --since 2026-09-01 --output -\n\n"
+    "ratetool export --format fhir --output bundle.json  (a FHIR R4 transaction Bundle for a "
+    "health record, voided ratings included as entered-in-error; see docs/fhir.md)"
 )
 
 
@@ -29,7 +31,8 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="csv, xlsx or json (JSON Lines). Default: from the --output file name, else csv.",
+            help="csv, xlsx, json (JSON Lines) or fhir (a FHIR R4 Bundle for a health record). "
+            "Default: from the --output file name, else csv.",
             show_default=False,
         ),
     ] = None,
@@ -88,13 +91,15 @@ def export(
         ),
     ] = None,
     include_voided: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--include-voided",
+            "--include-voided/--leave-out-voided",
             help="Also export voided ratings, with status entered-in-error: scored as they were, "
-            "with no alerts; they change no other session's trend or alerts.",
+            "with no alerts; they change no other session's trend or alerts. Default: left out, "
+            "but included in --format fhir, so a health record learns of each void.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
 ) -> None:
     from pathlib import Path
 
@@ -121,14 +126,18 @@ def export(
     if chosen == "jsonl":
         chosen = "json"
     if chosen is not None and chosen not in FORMATS:
-        raise ExportError(f"--format {fmt!r} is not known; use csv, xlsx or json.")
+        raise ExportError(f"--format {fmt!r} is not known; use {', '.join(FORMATS)}.")
     implied = None if to_stdout else format_for(output)
+    if chosen == "fhir" and implied == "json":
+        implied = "fhir"  # a bundle is one JSON document: bundle.json
     if chosen is not None and implied is not None and chosen != implied:
         raise ExportError(
             f"--format {chosen} does not match the file name {output!r}, which says {implied}; "
             "change one of them. Nothing was written."
         )
     chosen = chosen or implied or "csv"
+    if include_voided is None:
+        include_voided = chosen == "fhir"  # posting a bundle again must carry voids over
     if chosen == "xlsx" and to_stdout:
         raise ExportError(
             "XLSX is a binary file and cannot be written to the terminal; give a file name, "
@@ -200,6 +209,10 @@ def export(
 
         with progress_bar(data.session_count) as progress:
             payload = to_xlsx(data, progress)  # consumes data
+    elif chosen == "fhir":
+        from ratetool.exporters.fhir import FhirSettings, to_fhir
+
+        payload = to_fhir(data, FhirSettings(**state.config.fhir))
     else:
         payload = render(data, chosen, excel=excel, delimiter=sep)
     _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)

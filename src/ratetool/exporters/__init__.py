@@ -12,6 +12,7 @@ turn that into bytes:
 - ``ratetool.exporters.csv_export.to_csv`` (RFC 4180, ``ratetool.csvformat`` layout),
 - ``ratetool.exporters.xlsx.to_xlsx`` (needs the optional ``XlsxWriter``),
 - ``ratetool.exporters.jsonl.to_jsonl``;
+- ``ratetool.exporters.fhir.to_fhir`` (a FHIR R4 transaction Bundle, docs/fhir.md);
 
 ``check_output`` and ``write_file`` put the bytes in place: an existing file only with ``force``,
 through a private (0600) temp file in the same folder and ``os.replace``, so a failed export never
@@ -33,7 +34,7 @@ from ratetool.instruments import Instrument
 from ratetool.model import Rating
 from ratetool.scoring import ClientScores, SessionScore, Thresholds, score_client
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "json")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "fhir")
 #: File name endings that say which format is meant.
 EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
@@ -345,4 +346,8 @@ def render(data: ExportData, fmt: str, *, excel: bool = False, delimiter: str = 
         from ratetool.exporters.jsonl import to_jsonl
 
         return to_jsonl(data)
+    if fmt == "fhir":
+        from ratetool.exporters.fhir import to_fhir  # the default systems; see to_fhir
+
+        return to_fhir(data)
     raise ExportError(f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")

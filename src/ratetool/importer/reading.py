@@ -115,6 +115,12 @@ def read_import_file(
     text = _decode(path, data)
     settings = Settings(RowInstruments(registry, default_instrument), practitioner, date_format)
     stripped = text.lstrip()
+    if stripped.startswith("{"):  # one FHIR Bundle (docs/fhir.md) rather than JSON Lines?
+        from ratetool.importer.fhir import fhir_document, read_bundle
+
+        document = fhir_document(path, text)
+        if document is not None:
+            return read_bundle(path, document, settings)
     if path.suffix.lower() in JSON_SUFFIXES or stripped.startswith(("{", "[")):
         if stripped.startswith("["):
             raise ImportRowsError(
