@@ -126,7 +126,9 @@ def export(
     if chosen == "jsonl":
         chosen = "json"
     if chosen is not None and chosen not in FORMATS:
-        raise ExportError(f"--format {fmt!r} is not known; use {', '.join(FORMATS)}.")
+        raise ExportError(
+            f"--format {fmt!r} is not known; use csv, xlsx or json, or fhir for a health record."
+        )
     implied = None if to_stdout else format_for(output)
     if chosen == "fhir" and implied == "json":
         implied = "fhir"  # a bundle is one JSON document: bundle.json

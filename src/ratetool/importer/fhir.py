@@ -209,6 +209,9 @@ def _read_item(item: Any, raw: RawRow, known: set[str] | None) -> None:
     if "item" in item:
         raw.problems.append(f"item {shown!r} has nested items, which no ratetool instrument has")
         return
+    if known is not None and link not in known and link != COMMENT_LINK:
+        raw.problems.append(f"item {shown!r} is not an item of {raw.instrument}")
+        return
     answers = item.get("answer", [])
     if not isinstance(answers, list) or len(answers) > 1:
         raw.problems.append(f"item {shown!r} must have one answer")
@@ -224,9 +227,6 @@ def _read_item(item: Any, raw: RawRow, known: set[str] | None) -> None:
             raw.problems.append("the comment must be a valueString")
             return
         raw.comment = _text(answer["valueString"], "the comment", raw)
-        return
-    if known is not None and link not in known:
-        raw.problems.append(f"item {shown!r} is not an item of {raw.instrument}")
         return
     if link in raw.answers:
         raw.problems.append(f"item {shown!r} is answered twice")
