@@ -533,3 +533,22 @@ def test_json_lines_are_still_read_as_json_lines(data_dir: Path, tmp_path: Path)
     other = tmp_path / "other-data"
     result = run("--data-dir", str(other), "import", str(path))
     assert "Imported 1" in result.output
+
+
+def test_the_models_do_refuse_a_malformed_resource(seeded: Path, tmp_path: Path) -> None:
+    """The R4B validation above is not a formality: a wrong type or an unknown field fails."""
+    from pydantic import ValidationError
+
+    bundle = load(export_bundle(tmp_path)[0])
+    qr = copy.deepcopy(responses(bundle)[0])
+    qr["item"][0]["answer"][0]["valueInteger"] = "seven"
+    with pytest.raises(ValidationError):
+        QuestionnaireResponse.model_validate(qr)
+    q = copy.deepcopy(bundle["entry"][0]["resource"])
+    q["item"][0]["minimum"] = 0
+    with pytest.raises(ValidationError):
+        Questionnaire.model_validate(q)
+    broken = copy.deepcopy(bundle)
+    broken["entry"][1]["request"]["method"] = 7
+    with pytest.raises(ValidationError):
+        Bundle.model_validate(broken)
