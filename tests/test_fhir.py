@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -189,7 +190,7 @@ def test_the_questionnaire_is_the_instrument(seeded: Path, tmp_path: Path) -> No
     bundle = load(export_bundle(tmp_path)[0])
     checkin_q, core_q = (e["resource"] for e in bundle["entry"][:2])
     assert checkin_q["url"] == "urn:ratetool:instrument:checkin" and checkin_q["version"] == "1"
-    assert checkin_q["name"] == "checkin" and checkin_q["status"] == "active"
+    assert checkin_q["name"] == "Checkin" and checkin_q["status"] == "active"
     assert checkin_q["title"] == load_builtin("checkin").title
     assert [i["linkId"] for i in checkin_q["item"]] == [*CHECKIN_ITEMS, "comment"]
     first = checkin_q["item"][0]
@@ -210,6 +211,17 @@ def test_the_questionnaire_is_the_instrument(seeded: Path, tmp_path: Path) -> No
         "method": "PUT",
         "url": "Questionnaire?url=urn:ratetool:instrument:checkin&version=1",
     }
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "name"),
+    [("checkin", "Checkin"), ("my-scale_2", "My_scale_2"), ("2q", "Q2q"), ("_x", "Q_x")],
+)
+def test_the_questionnaire_name_is_a_machine_name(instrument_id: str, name: str) -> None:
+    from ratetool.exporters.fhir import machine_name
+
+    assert machine_name(instrument_id) == name
+    assert re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,254}", name)  # FHIR's constraint que-0
 
 
 def test_each_rating_is_a_questionnaire_response(seeded: Path, tmp_path: Path) -> None:

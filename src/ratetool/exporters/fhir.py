@@ -81,6 +81,14 @@ def _q(value: str) -> str:
     return quote(value, safe=":/")
 
 
+def machine_name(instrument_id: str) -> str:
+    """``Questionnaire.name`` as FHIR's constraint que-0 wants it (``[A-Z][A-Za-z0-9_]*``):
+    ``checkin`` -> ``Checkin``, ``my-scale`` -> ``My_scale``, ``2q`` -> ``Q2q``."""
+    name = instrument_id.replace("-", "_")
+    name = name[:1].upper() + name[1:]
+    return name if name[:1].isalpha() else f"Q{name}"
+
+
 def questionnaire(instrument: Instrument, settings: FhirSettings) -> dict[str, Any]:
     scale = instrument.scale
     items: list[dict[str, Any]] = []
@@ -107,7 +115,7 @@ def questionnaire(instrument: Instrument, settings: FhirSettings) -> dict[str, A
         "resourceType": "Questionnaire",
         "url": settings.questionnaire_url(instrument.id),
         "version": str(instrument.version),
-        "name": instrument.id,
+        "name": machine_name(instrument.id),
         "title": instrument.title,
         "status": "active",
         "item": items,
