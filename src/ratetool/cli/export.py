@@ -17,7 +17,9 @@ HELP = (
     "Examples:\n\n"
     "ratetool export --output ratings.xlsx\n\n"
     "ratetool export --format csv --excel --output ratings.csv\n\n"
-    "ratetool export --format json --client C-014 --since 2026-09-01 --output -"
+    "ratetool export --format json --client C-014 --since 2026-09-01 --output -\n\n"
+    "ratetool export --format csv --codebook --output ratings.csv\n\n"
+    "ratetool export --format redcap --output redcap-export"
 )
 
 
@@ -29,7 +31,8 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="csv, xlsx or json (JSON Lines). Default: from the --output file name, else csv.",
+            help="csv, xlsx, json (JSON Lines) or redcap (a folder: data dictionary and records). "
+            "Default: from the --output file name, else csv.",
             show_default=False,
         ),
     ] = None,
@@ -87,6 +90,22 @@ def export(
             show_default=False,
         ),
     ] = None,
+    codebook: Annotated[
+        bool,
+        typer.Option(
+            "--codebook",
+            help="CSV only: also write datapackage.json beside the file, a Frictionless Data "
+            "Package with each column's type, label and range, for R, Python, SPSS/PSPP.",
+        ),
+    ] = False,
+    one_line_comments: Annotated[
+        bool,
+        typer.Option(
+            "--one-line-comments",
+            help="CSV only: write line breaks in comments as the two characters \\n, so each "
+            "rating is one line (for line-based readers such as PSPP).",
+        ),
+    ] = False,
     include_voided: Annotated[
         bool,
         typer.Option(
@@ -121,7 +140,7 @@ def export(
     if chosen == "jsonl":
         chosen = "json"
     if chosen is not None and chosen not in FORMATS:
-        raise ExportError(f"--format {fmt!r} is not known; use csv, xlsx or json.")
+        raise ExportError(f"--format {fmt!r} is not known; use csv, xlsx, json or redcap.")
     implied = None if to_stdout else format_for(output)
     if chosen is not None and implied is not None and chosen != implied:
         raise ExportError(
@@ -133,6 +152,24 @@ def export(
         raise ExportError(
             "XLSX is a binary file and cannot be written to the terminal; give a file name, "
             "e.g. --output ratings.xlsx."
+        )
+    if chosen == "redcap" and to_stdout:
+        raise ExportError(
+            "--format redcap writes two files into a folder; give the folder, e.g. "
+            "--output redcap-export."
+        )
+    if (codebook or one_line_comments) and chosen != "csv":
+        option = "--codebook" if codebook else "--one-line-comments"
+        raise ExportError(f"{option} only applies to --format csv.")
+    if codebook and to_stdout:
+        raise ExportError(
+            "--codebook writes datapackage.json beside the CSV file; give a file name, e.g. "
+            "--output ratings.csv."
+        )
+    if codebook and excel:
+        raise ExportError(
+            "--codebook describes a plain CSV; --excel adds a byte-order mark and ' in front of "
+            "codes and dates, which the codebook's types would not match. Leave out one of them."
         )
     if excel and chosen != "csv":
         raise ExportError("--excel only applies to --format csv (XLSX opens in Excel as it is).")
@@ -150,8 +187,16 @@ def export(
     period = make_period(since, until)
 
     path = None if to_stdout else Path(output).expanduser()
-    if path is not None:
+    if path is not None and chosen == "redcap":
+        from ratetool.exporters.redcap import check_folder
+
+        check_folder(path, force=force, data_dir=state.data_dir)
+    elif path is not None:
         check_output(path, force=force, data_dir=state.data_dir)
+        if codebook:
+            from ratetool.exporters.codebook import DATAPACKAGE_FILE
+
+            check_output(path.parent / DATAPACKAGE_FILE, force=force, data_dir=state.data_dir)
 
     # A file with a problem never blocks the others: every other client is exported, then the
     # problems are named on stderr and the exit status is 1.
@@ -200,9 +245,23 @@ def export(
 
         with progress_bar(data.session_count) as progress:
             payload = to_xlsx(data, progress)  # consumes data
+    elif chosen == "redcap" and path is not None:
+        _redcap(data, path)
+        payload = b""
     else:
-        payload = render(data, chosen, excel=excel, delimiter=sep)
-    _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
+        payload = render(
+            data, chosen, excel=excel, delimiter=sep, one_line_comments=one_line_comments
+        )
+    if codebook and path is not None:
+        from ratetool.exporters import write_file
+        from ratetool.exporters.codebook import DATAPACKAGE_FILE, datapackage
+
+        package = datapackage(data, path.name, delimiter=sep, one_line_comments=one_line_comments)
+        _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
+        write_file(path.parent / DATAPACKAGE_FILE, package)
+        typer.echo(f"Codebook (Frictionless Data Package) to {path.parent / DATAPACKAGE_FILE}.")
+    elif chosen != "redcap":
+        _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
     if left_out:
         typer.echo(
             f"Note: {left_out} voided rating{'s' if left_out != 1 else ''} left out "
@@ -213,6 +272,22 @@ def export(
     show_problems(problems, err=True)
     if problems:
         raise typer.Exit(1)
+
+
+def _redcap(data, folder) -> None:
+    from ratetool.exporters.redcap import DICTIONARY_FILE, RECORDS_FILE, to_redcap, write_folder
+
+    files, notes = to_redcap(data)
+    for note in notes:
+        typer.echo(f"Note: {note}.", err=True)
+    write_folder(folder, files)
+    n, clients = data.session_count, data.client_count
+    typer.echo(
+        f"Exported {n} rating{'s' if n != 1 else ''}"
+        + (f" ({data.voided_count} voided)" if data.voided_count else "")
+        + f" of {clients} client{'s' if clients != 1 else ''} to {folder / RECORDS_FILE}, with "
+        f"the REDCap data dictionary {folder / DICTIONARY_FILE}."
+    )
 
 
 def _voided_left_out(voided, clients: list[str] | None, period) -> int:
