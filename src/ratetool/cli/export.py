@@ -140,7 +140,9 @@ def export(
     if chosen == "jsonl":
         chosen = "json"
     if chosen is not None and chosen not in FORMATS:
-        raise ExportError(f"--format {fmt!r} is not known; use csv, xlsx, json or redcap.")
+        raise ExportError(
+            f"--format {fmt!r} is not known; use csv, xlsx or json, or redcap for a REDCap project."
+        )
     implied = None if to_stdout else format_for(output)
     if chosen is not None and implied is not None and chosen != implied:
         raise ExportError(

@@ -110,7 +110,8 @@ class Form:
     title: str = ""
     #: Item id -> its field, in instrument order (items of every version, newest first).
     items: dict[str, str] = field(default_factory=dict)
-    #: Item id -> (label, minimum, maximum, required) from the newest version that has it.
+    #: Item id -> (label, minimum, maximum, required, note on the scale's ends), from the
+    #: newest version that has it.
     details: dict[str, tuple[str, int | None, int | None, bool, str]] = field(default_factory=dict)
 
     def own(self, suffix: str) -> str:

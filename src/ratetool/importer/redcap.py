@@ -71,9 +71,8 @@ def read_redcap(
         expected.add(form + COMPLETE_SUFFIX)
         for inst in _versions(settings, instrument_id):
             expected.update(field_name(form, item) for item in inst.item_ids)
-        for own in (RATED_AT,):
-            if field_name(form, own) not in index:
-                problems.append(f"there is no column {field_name(form, own)!r} (form {form})")
+        if field_name(form, RATED_AT) not in index:
+            problems.append(f"there is no column {field_name(form, RATED_AT)!r} (form {form})")
     for form in forms:  # empty columns of other forms a REDCap export may hold
         if form not in used:
             expected.update(n for n in index if n.startswith(form + "_"))
