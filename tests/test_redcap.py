@@ -266,21 +266,23 @@ def test_round_trip_export_import_export_is_identical(tmp_path, seeded):
 
 def test_a_redcap_export_of_the_project_is_read_back(tmp_path, data_dir):
     """What REDCap itself exports: every cell quoted, the record's own (empty) row, a new
-    instance typed in REDCap without a rating id, and a one-digit hour."""
+    instance typed in REDCap without a rating id, a one-digit hour, and REDCap's own columns
+    (data access group, survey time stamp), which hold no part of a rating."""
     seed(data_dir, [checkin(n=0)])
     out, result = export(tmp_path)
     assert result.exit_code == 0, result.output
     rows = records(out / "records.csv")
-    header = list(rows[0])
+    header = [*rows[0], "redcap_data_access_group", "checkin_timestamp"]
     base = dict.fromkeys(header, "")
     base["record_id"] = "C-014"
     new = dict(base, redcap_repeat_instrument="checkin", redcap_repeat_instance="2")
     new.update(checkin_rated_at="2026-10-13 9:05:00", checkin_complete="2")
+    new.update(redcap_data_access_group="site_a", checkin_timestamp="2026-10-13 09:06:12")
     new.update(checkin_empathy="7", checkin_warmth="8", checkin_genuineness="9", checkin_trust="6")
     buffer = io.StringIO(newline="")
     writer = csv.DictWriter(buffer, header, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writeheader()
-    writer.writerows([base, rows[0], new])
+    writer.writerows([base, dict(rows[0], redcap_data_access_group="site_a"), new])
     redcap_file = tmp_path / "project_export.csv"
     redcap_file.write_text(buffer.getvalue(), encoding="utf-8")
     empty = tmp_path / "empty"

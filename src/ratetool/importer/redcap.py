@@ -6,7 +6,8 @@ row of a repeating instrument is one rating: ``record_id`` is the client, the fo
 instrument (``ratetool.exporters.redcap.redcap_name`` of a known instrument id),
 ``redcap_repeat_instance`` the session, and the form's fields the rating
 (``ratetool.exporters.redcap``). A row with no repeating instrument and nothing in it (the
-record's own row REDCap may export) is passed over. Text is taken as written: REDCap adds no
+record's own row REDCap may export) is passed over, and so are REDCap's own columns
+(``redcap_data_access_group``, ``redcap_survey_identifier``, ``<form>_timestamp``). Text is taken as written: REDCap adds no
 ``'`` escapes, so none are removed. The status codes (``entered_in_error``) are read back as
 ratetool's statuses, which become corrections as for any import.
 """
@@ -61,7 +62,7 @@ def read_redcap(
         for _, cells in records
         if (form := _cell(cells, index, REPEAT_INSTRUMENT).strip().casefold())
     }
-    expected: set[str] = {RECORD_ID, REPEAT_INSTRUMENT, REPEAT_INSTANCE, "redcap_event_name"}
+    expected: set[str] = {RECORD_ID}
     problems: list[str] = []
     for form in sorted(used):
         instrument_id = forms.get(form)
@@ -77,7 +78,13 @@ def read_redcap(
         if form not in used:
             expected.update(n for n in index if n.startswith(form + "_"))
     for name, i in index.items():
-        if name in expected or name.endswith(COMPLETE_SUFFIX):
+        # REDCap's own columns (data access group, survey identifier and time stamps) hold no
+        # part of a rating.
+        if (
+            name in expected
+            or name.endswith((COMPLETE_SUFFIX, "_timestamp"))
+            or name.startswith("redcap_")
+        ):
             continue
         rows = [n for n, cells in records if i < len(cells) and cells[i].strip()]
         if rows:
@@ -98,8 +105,9 @@ def read_redcap(
             filled = [
                 n
                 for n, i in index.items()
-                if n not in (RECORD_ID, REPEAT_INSTANCE, "redcap_event_name")
-                and not n.endswith(COMPLETE_SUFFIX)
+                if n != RECORD_ID
+                and not n.startswith("redcap_")
+                and not n.endswith((COMPLETE_SUFFIX, "_timestamp"))
                 and i < len(cells)
                 and cells[i].strip()
             ]
