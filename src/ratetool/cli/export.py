@@ -18,6 +18,8 @@ HELP = (
     "ratetool export --output ratings.xlsx\n\n"
     "ratetool export --format csv --excel --output ratings.csv\n\n"
     "ratetool export --format json --client C-014 --since 2026-09-01 --output -\n\n"
+    "ratetool export --format csv --codebook --output ratings.csv\n\n"
+    "ratetool export --format redcap --output redcap-export\n\n"
     "ratetool export --format fhir --output bundle.json  (a FHIR R4 transaction Bundle for a "
     "health record, voided ratings included as entered-in-error; see docs/fhir.md)"
 )
@@ -31,7 +33,8 @@ def export(
             "--format",
             "-f",
             metavar="FORMAT",
-            help="csv, xlsx, json (JSON Lines) or fhir (a FHIR R4 Bundle for a health record). "
+            help="csv, xlsx, json (JSON Lines), fhir (a FHIR R4 Bundle for a health record) or "
+            "redcap (a folder: data dictionary and records). "
             "Default: from the --output file name, else csv.",
             show_default=False,
         ),
@@ -90,13 +93,30 @@ def export(
             show_default=False,
         ),
     ] = None,
+    codebook: Annotated[
+        bool,
+        typer.Option(
+            "--codebook",
+            help="CSV only: also write datapackage.json beside the file, a Frictionless Data "
+            "Package with each column's type, label and range, for R, Python, SPSS/PSPP.",
+        ),
+    ] = False,
+    one_line_comments: Annotated[
+        bool,
+        typer.Option(
+            "--one-line-comments",
+            help="CSV only: write line breaks in comments as the two characters \\n, so each "
+            "rating is one line (for line-based readers such as PSPP).",
+        ),
+    ] = False,
     include_voided: Annotated[
         bool | None,
         typer.Option(
             "--include-voided/--leave-out-voided",
             help="Also export voided ratings, with status entered-in-error: scored as they were, "
             "with no alerts; they change no other session's trend or alerts. Default: left out, "
-            "but included in --format fhir, so a health record learns of each void.",
+            "but included in --format fhir and redcap, so a health record or a REDCap project "
+            "sent the export again learns of each void.",
             show_default=False,
         ),
     ] = None,
@@ -127,7 +147,8 @@ def export(
         chosen = "json"
     if chosen is not None and chosen not in FORMATS:
         raise ExportError(
-            f"--format {fmt!r} is not known; use csv, xlsx or json, or fhir for a health record."
+            f"--format {fmt!r} is not known; use csv, xlsx or json, fhir for a health record or "
+            "redcap for a REDCap project."
         )
     implied = None if to_stdout else format_for(output)
     if chosen == "fhir" and implied == "json":
@@ -139,11 +160,30 @@ def export(
         )
     chosen = chosen or implied or "csv"
     if include_voided is None:
-        include_voided = chosen == "fhir"  # posting a bundle again must carry voids over
+        # sending a bundle or REDCap records again must carry voids over
+        include_voided = chosen in ("fhir", "redcap")
     if chosen == "xlsx" and to_stdout:
         raise ExportError(
             "XLSX is a binary file and cannot be written to the terminal; give a file name, "
             "e.g. --output ratings.xlsx."
+        )
+    if chosen == "redcap" and to_stdout:
+        raise ExportError(
+            "--format redcap writes two files into a folder; give the folder, e.g. "
+            "--output redcap-export."
+        )
+    if (codebook or one_line_comments) and chosen != "csv":
+        option = "--codebook" if codebook else "--one-line-comments"
+        raise ExportError(f"{option} only applies to --format csv.")
+    if codebook and to_stdout:
+        raise ExportError(
+            "--codebook writes datapackage.json beside the CSV file; give a file name, e.g. "
+            "--output ratings.csv."
+        )
+    if codebook and excel:
+        raise ExportError(
+            "--codebook describes a plain CSV; --excel adds a byte-order mark and ' in front of "
+            "codes and dates, which the codebook's types would not match. Leave out one of them."
         )
     if excel and chosen != "csv":
         raise ExportError("--excel only applies to --format csv (XLSX opens in Excel as it is).")
@@ -161,8 +201,16 @@ def export(
     period = make_period(since, until)
 
     path = None if to_stdout else Path(output).expanduser()
-    if path is not None:
+    if path is not None and chosen == "redcap":
+        from ratetool.exporters.redcap import check_folder
+
+        check_folder(path, force=force, data_dir=state.data_dir)
+    elif path is not None:
         check_output(path, force=force, data_dir=state.data_dir)
+        if codebook:
+            from ratetool.exporters.codebook import DATAPACKAGE_FILE
+
+            check_output(path.parent / DATAPACKAGE_FILE, force=force, data_dir=state.data_dir)
 
     # A file with a problem never blocks the others: every other client is exported, then the
     # problems are named on stderr and the exit status is 1.
@@ -215,9 +263,23 @@ def export(
         from ratetool.exporters.fhir import FhirSettings, to_fhir
 
         payload = to_fhir(data, FhirSettings(**state.config.fhir))
+    elif chosen == "redcap" and path is not None:
+        _redcap(data, path)
+        payload = b""
     else:
-        payload = render(data, chosen, excel=excel, delimiter=sep)
-    _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
+        payload = render(
+            data, chosen, excel=excel, delimiter=sep, one_line_comments=one_line_comments
+        )
+    if codebook and path is not None:
+        from ratetool.exporters import write_file
+        from ratetool.exporters.codebook import DATAPACKAGE_FILE, datapackage
+
+        package = datapackage(data, path.name, delimiter=sep, one_line_comments=one_line_comments)
+        _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
+        write_file(path.parent / DATAPACKAGE_FILE, package)
+        typer.echo(f"Codebook (Frictionless Data Package) to {path.parent / DATAPACKAGE_FILE}.")
+    elif chosen != "redcap":
+        _finish(payload, data.session_count, data.client_count, path, chosen, data.voided_count)
     if left_out:
         typer.echo(
             f"Note: {left_out} voided rating{'s' if left_out != 1 else ''} left out "
@@ -228,6 +290,22 @@ def export(
     show_problems(problems, err=True)
     if problems:
         raise typer.Exit(1)
+
+
+def _redcap(data, folder) -> None:
+    from ratetool.exporters.redcap import DICTIONARY_FILE, RECORDS_FILE, to_redcap, write_folder
+
+    files, notes = to_redcap(data)
+    for note in notes:
+        typer.echo(f"Note: {note}.", err=True)
+    write_folder(folder, files)
+    n, clients = data.session_count, data.client_count
+    typer.echo(
+        f"Exported {n} rating{'s' if n != 1 else ''}"
+        + (f" ({data.voided_count} voided)" if data.voided_count else "")
+        + f" of {clients} client{'s' if clients != 1 else ''} to {folder / RECORDS_FILE}, with "
+        f"the REDCap data dictionary {folder / DICTIONARY_FILE}."
+    )
 
 
 def _voided_left_out(voided, clients: list[str] | None, period) -> int:

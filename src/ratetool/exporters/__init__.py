@@ -13,6 +13,8 @@ turn that into bytes:
 - ``ratetool.exporters.xlsx.to_xlsx`` (needs the optional ``XlsxWriter``),
 - ``ratetool.exporters.jsonl.to_jsonl``;
 - ``ratetool.exporters.fhir.to_fhir`` (a FHIR R4 transaction Bundle, docs/fhir.md);
+- ``ratetool.exporters.redcap.to_redcap`` (a data dictionary and records, for a REDCap project);
+- ``ratetool.exporters.codebook.datapackage`` (a Frictionless Data Package beside a CSV);
 
 ``check_output`` and ``write_file`` put the bytes in place: an existing file only with ``force``,
 through a private (0600) temp file in the same folder and ``os.replace``, so a failed export never
@@ -34,7 +36,7 @@ from ratetool.instruments import Instrument
 from ratetool.model import Rating
 from ratetool.scoring import ClientScores, SessionScore, Thresholds, score_client
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "fhir")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "fhir", "redcap")
 #: File name endings that say which format is meant.
 EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
@@ -332,12 +334,20 @@ def write_file(path: Path, data: bytes) -> None:
     atomic_write(path, data)
 
 
-def render(data: ExportData, fmt: str, *, excel: bool = False, delimiter: str = ",") -> bytes:
-    """The export in ``fmt`` (``csv``, ``xlsx`` or ``json``) as bytes."""
+def render(
+    data: ExportData,
+    fmt: str,
+    *,
+    excel: bool = False,
+    delimiter: str = ",",
+    one_line_comments: bool = False,
+) -> bytes:
+    """The export in ``fmt`` (``csv``, ``xlsx`` or ``json``) as bytes. (``redcap`` writes two
+    files: ``ratetool.exporters.redcap.to_redcap``.)"""
     if fmt == "csv":
         from ratetool.exporters.csv_export import to_csv
 
-        return to_csv(data, excel=excel, delimiter=delimiter)
+        return to_csv(data, excel=excel, delimiter=delimiter, one_line_comments=one_line_comments)
     if fmt == "xlsx":
         from ratetool.exporters.xlsx import to_xlsx
 

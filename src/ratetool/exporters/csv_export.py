@@ -7,6 +7,7 @@ Options:
   would turn into numbers or dates (``0412`` -> 412, ``3-11`` -> a date) with the same leading
   ``'`` as formulas, so they come back exactly on import. No ``sep=`` line: Excel ignores the BOM
   when one is there (accents break) and every other reader sees a bogus first row.
+- ``one_line_comments``: line breaks in comments written as the two characters ``\\n``.
 - ``delimiter``: ``,`` (default) or ``;`` (or tab). With ``;`` decimals are written with a comma
   (``8,50``), as spreadsheets that use ``;`` between cells (most of continental Europe) expect.
 """
@@ -36,7 +37,9 @@ BOM = "\ufeff"
 DELIMITERS = (",", ";", "\t")
 
 
-def to_csv(data: ExportData, *, excel: bool = False, delimiter: str = ",") -> bytes:
+def to_csv(
+    data: ExportData, *, excel: bool = False, delimiter: str = ",", one_line_comments: bool = False
+) -> bytes:
     if delimiter not in DELIMITERS:
         raise ExportError(
             f"--delimiter {delimiter!r} is not supported; use ',' (the default), ';' or 'tab'."
@@ -44,7 +47,9 @@ def to_csv(data: ExportData, *, excel: bool = False, delimiter: str = ",") -> by
     layout = data.layout
     return write_csv(
         layout.columns,
-        csv_rows(data, layout, excel=excel, delimiter=delimiter),
+        csv_rows(
+            data, layout, excel=excel, delimiter=delimiter, one_line_comments=one_line_comments
+        ),
         excel=excel,
         delimiter=delimiter,
     )
@@ -64,9 +69,18 @@ def write_csv(
 
 
 def csv_rows(
-    data: ExportData, layout: Layout, *, excel: bool = False, delimiter: str = ","
+    data: ExportData,
+    layout: Layout,
+    *,
+    excel: bool = False,
+    delimiter: str = ",",
+    one_line_comments: bool = False,
 ) -> Iterator[list[str]]:
-    """Each exported session as the list of cells under ``layout.columns``."""
+    """Each exported session as the list of cells under ``layout.columns``.
+
+    ``one_line_comments`` writes each line break in a comment as the two characters ``\\n``, so
+    that every rating is one line for line-based readers (PSPP).
+    """
     decimal_comma = delimiter == ";"
     columns = layout.columns
     # The cells are the ones ``text_cells`` makes from ``rating_values`` and ``score_values``;
@@ -139,5 +153,13 @@ def csv_rows(
             if alerts_text is None:
                 alerts_text = alert_cells[kinds] = text(alerts_cell(kinds))
             row[at_alerts] = alerts_text
-        row[at_comment] = text(r.comment)
+        if one_line_comments and r.comment:
+            row[at_comment] = text(one_line(r.comment))
+        else:
+            row[at_comment] = text(r.comment)
         yield row
+
+
+def one_line(comment: str) -> str:
+    """A comment on one line: each line break (``\\r\\n``, ``\\n`` or ``\\r``) as ``\\n``."""
+    return comment.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")

@@ -68,6 +68,8 @@ from ratetool.scoring import ClientScores, SessionScore, attention_order
 INSTALL_HINT = (
     "XLSX export needs the optional XlsxWriter package. Install it with:\n"
     '    pip install "ratetool[xlsx]"\n'
+    "or, if ratetool was installed with pipx:\n"
+    "    pipx inject ratetool XlsxWriter\n"
     "or export CSV for Excel instead: ratetool export --format csv --excel --output FILE.csv. "
     "Nothing was written."
 )

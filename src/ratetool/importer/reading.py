@@ -179,6 +179,11 @@ def _read_csv(path: Path, text: str, settings: Settings, delimiter: str | None) 
         ) from None
     finally:
         csv.field_size_limit(limit)
+    # REDCap records (ratetool export --format redcap, or REDCap's own export of that project)
+    if {h.strip().casefold() for h in header} >= {"record_id", "redcap_repeat_instrument"}:
+        from ratetool.importer.redcap import read_redcap
+
+        return read_redcap(path, result, header, records, settings)
     columns = read_header(path, header)
     raws = [_csv_raw(number, cells, header, columns) for number, cells in records]
     instruments = _row_instruments(raws, settings)

@@ -39,6 +39,8 @@ from ratetool.model import DATE_ONLY_HOUR, Rating
 MAX_ID_LENGTH = 200
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R", "%f", "%z")
 _WHOLE_RE = re.compile(r"\+?[0-9]+")
+#: ``2025-01-09 9:00:00``: a date and a time with a one-digit hour, as Google Sheets writes it.
+_ONE_DIGIT_HOUR = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ])([0-9]:)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -56,7 +58,8 @@ class DateUnreadable(CellError):
 def parse_import_date(text: str, date_format: str | None) -> datetime:
     """A cell's date and time, time-zone aware; raises ``CellError`` with a plain message.
 
-    ``date_format`` (``strptime`` codes) is tried first, then ISO 8601. Without an offset the time
+    ``date_format`` (``strptime`` codes) is tried first, then ISO 8601, also with a one-digit
+    hour (``2025-01-09 9:00:00``, as Google Sheets writes dates). Without an offset the time
     is local time (with the offset in force on that date); a date alone is noon local time.
     """
     raw = text.strip()
@@ -75,7 +78,8 @@ def parse_import_date(text: str, date_format: str | None) -> datetime:
             if len(raw) == 10:
                 value = datetime.combine(date.fromisoformat(raw), time(DATE_ONLY_HOUR))
             else:
-                value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                iso = _ONE_DIGIT_HOUR.sub(r"\g<1>0\g<2>", raw, count=1)
+                value = datetime.fromisoformat(iso.replace("Z", "+00:00"))
         except ValueError as exc:
             if "out of range" in str(exc):
                 raise CellError(f"date {raw!r} is not a real date") from None
