@@ -190,3 +190,16 @@ def test_clients_without_a_subcommand_still_lists(rated: Path) -> None:
 )
 def test_help_gives_an_example(args: list[str]) -> None:
     assert "Example: ratetool " in run(*args).stdout
+
+
+@pytest.mark.parametrize("store", ["toml", "csv"])
+def test_summary_and_chart_of_a_renamed_away_code_name_the_new_code(
+    config_dir: Path, data_dir: Path, store: str
+) -> None:
+    run("init", "--store", store)
+    run("rate", "C-7", "--answers", "8,9,7,10", "--yes")
+    run("clients", "rename", "C-7", "C-017", "--yes")
+    for command in ("summary", "chart"):
+        result = run(command, "C-7", code=1)
+        assert "renamed to C-017" in result.stderr and f"ratetool {command} C-017" in result.stderr
+    assert "No ratings for client C-9" in run("summary", "C-9", code=1).stderr

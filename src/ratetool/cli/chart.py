@@ -82,6 +82,12 @@ def chart(
         show_problems(result.problems, err=True)
         raise RatetoolError(f"No session of client {client} could be read. Nothing is shown.")
     if not result.ratings:
+        renamed = state.store.renamed_to(client)
+        if renamed is not None:
+            raise RatetoolError(
+                f"Client {client} was renamed to {renamed} (`ratetool clients rename`); its "
+                f"sessions are shown under {renamed}: `ratetool chart {renamed}`."
+            )
         raise RatetoolError(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
             "clients with ratings; client codes are case-sensitive."

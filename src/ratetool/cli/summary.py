@@ -179,6 +179,12 @@ def _client_summary(
         show_problems(result.problems, err=True)
         raise RatetoolError(f"No session of client {client} could be read. Nothing is shown.")
     if not result.ratings and not result.voided:
+        renamed = state.store.renamed_to(client)
+        if renamed is not None:
+            raise RatetoolError(
+                f"Client {client} was renamed to {renamed} (`ratetool clients rename`); its "
+                f"sessions are shown under {renamed}: `ratetool summary {renamed}`."
+            )
         raise RatetoolError(
             f"No ratings for client {client} in {state.data_dir}. `ratetool clients` lists the "
             "clients with ratings; client codes are case-sensitive."

@@ -185,6 +185,11 @@ class Store(ABC):
         when the new code already has ratings, or differs from a stored code only in case."""
         raise NotImplementedError
 
+    def renamed_to(self, client: str) -> str | None:
+        """The code ``client`` was renamed to with ``clients rename`` (its sessions are shown
+        under that code now), or ``None``."""
+        return None
+
     def refuse_case_twin(self, client: str) -> None:
         """Raise ``ClientCodeError`` if ``client`` differs from a stored code only in case (the
         check-in calls this before the first question)."""

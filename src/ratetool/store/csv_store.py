@@ -573,6 +573,10 @@ class CsvStore(Store):
         )
 
     # -- corrections (``csv_correct``) ---------------------------------------------------------
+    def renamed_to(self, client: str) -> str | None:
+        new = final_code(client, shown_codes(self._view().renames))
+        return None if new == client else new
+
     def refuse_case_twin(self, client: str) -> None:
         """As ``Store.refuse_case_twin``, and a code renamed with ``clients rename`` (its sessions
         are shown under the new code) is refused too, before the first question."""

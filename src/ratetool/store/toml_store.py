@@ -9,6 +9,7 @@ client are in ``ratetool.store.toml_corrections``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -193,6 +194,13 @@ class TomlStore(Store):
         from ratetool.store import toml_corrections
 
         return toml_corrections.kept_files(self)
+
+    def renamed_to(self, client: str) -> str | None:
+        from ratetool.store import toml_corrections
+
+        if os.path.lexists(self.file_for(client)):
+            return None
+        return toml_corrections.renamed_away(self).get(client)
 
     def _refuse_case_twins_of(self, codes: Iterable[str]) -> None:
         """Also refuse a code renamed away (``clients rename``): its ratings are shown under the
