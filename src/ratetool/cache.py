@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ratetool.store import Problem, Store
 
 FORMAT = "ratetool-cache"
-VERSION = 3
+VERSION = 4
 FILE_NAME = f"cache-v{VERSION}.json"
 #: What ``check`` says after a cache problem (nothing to do by hand).
 REBUILT = (

@@ -27,32 +27,63 @@ from ratetool.render.text import (
     fmt,
     glyphs,
     plural,
+    pomp_text,
     status_legend,
     thresholds_line,
+    zoned,
 )
 
+#: Widest an instrument id is shown in a table column; a longer one is cut with an ellipsis
+#: (and named in full under the table).
+INSTRUMENT_WIDTH = 10
 
-def caseload_table(rows: Sequence[dict[str, Any]], g: Glyphs = UNICODE) -> Table:
-    """One row per client from ``report.caseload_json``, in the order given."""
+
+def short_id(iid: str, width: int = INSTRUMENT_WIDTH) -> str:
+    """An instrument id cut to ``width`` characters with an ellipsis: "therapeutic-all…"."""
+    return iid if len(iid) <= width else iid[: width - 1] + "…"
+
+
+def caseload_table(
+    rows: Sequence[dict[str, Any]],
+    g: Glyphs = UNICODE,
+    *,
+    low: float | None = None,
+    compact: bool = False,
+) -> Table:
+    """One row per client from ``report.caseload_json``, in the order given (the alerts' words
+    are listed under the table). With ``low`` (the cutoff), a % max below it is red and the
+    sparkline is coloured by zone. ``compact`` shortens headers, for narrow terminals."""
     from ratetool.caseload import RECENT
 
     several = len({r["instrument"] for r in rows}) > 1
-    columns: list[ColumnSpec] = [num("#"), fixed("Client"), num("Sessions"), fixed("Last")]
+    columns: list[ColumnSpec] = [
+        num("#"),
+        fixed("Client"),
+        num("Sess." if compact else "Sessions"),
+        fixed("Last"),
+    ]
     if several:
         columns.append(fixed("Instr."))
-    columns += [num("Overall"), num("% max"), fixed(f"Last {RECENT}"), fixed("Status"), "Alerts"]
+    columns += [
+        num("Over." if compact else "Overall"),
+        num("% max"),
+        fixed(f"Last {RECENT}"),
+        fixed("Status"),
+    ]
     out = []
-    low, high = spark_range("pomp")
+    spark_low, spark_high = spark_range("pomp")
     for r in rows:
         row: list[Any] = [r["attention"], r["client"], r["sessions"], r["last_rated_at"][:10]]
         if several:
-            row.append(r["instrument"])
+            row.append(short_id(r["instrument"]))
+        recent = r["recent_pomp"][-RECENT:]
         row += [
             fmt(r["latest_overall"], "overall", g),
-            fmt(r["latest_pomp"], "pomp", g),
-            sparkline(r["recent_pomp"][-RECENT:], low, high, g),
+            pomp_text(r["latest_pomp"], low, g)
+            if low is not None
+            else fmt(r["latest_pomp"], "pomp", g),
+            zoned(sparkline(recent, spark_low, spark_high, g), recent, low),
             band_text(r["band"], g),
-            ", ".join(r["alerts"]),
         ]
         out.append(row)
     return table(columns, out)
@@ -76,13 +107,17 @@ def print_caseload(
     say(con, f"Caseload{filters}: {plural(len(rows), 'client')}, who needs attention first")
     say(
         con,
-        "Order: the latest session's alerts (reliable worsening, drop, low, item, none), "
-        "then lowest % max.",
+        "Order: the latest session's status (alert, watch, ok), then lowest % max.",
         "dim",
     )
     say(con, thresholds_line(thresholds), "dim")
     say(con)
-    print_fitted(con, caseload_table(shown_rows, g))
+    low = thresholds.get("low")
+    print_fitted(
+        con,
+        caseload_table(shown_rows, g, low=low),
+        caseload_table(shown_rows, g, low=low, compact=True),
+    )
     say(con)
     say(con, status_legend(g))
     say(
@@ -90,6 +125,11 @@ def print_caseload(
         f"Last {RECENT}: % max of the latest instrument's last sessions, from 50 (or "
         f"lower) to 100; {g.missing_spark} = no score.",
     )
+    cut = sorted(
+        {r["instrument"] for r in shown_rows if short_id(r["instrument"]) != r["instrument"]}
+    )
+    if cut and len({r["instrument"] for r in shown_rows}) > 1:
+        say(con, "Instr.: " + "; ".join(f"{short_id(i)} = {i}" for i in cut) + ".")
     reasons = []
     for r in shown_rows:
         who = f"{r['client']} (session {r['latest_session']})"
