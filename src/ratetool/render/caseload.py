@@ -124,8 +124,8 @@ def print_caseload(
     drawn = print_fitted(
         con,
         caseload_table(shown_rows, g, low=low),
-        caseload_table(shown_rows, g, low=low, compact=1),
-        caseload_table(shown_rows, g, low=low, compact=2),
+        lambda: caseload_table(shown_rows, g, low=low, compact=1),
+        lambda: caseload_table(shown_rows, g, low=low, compact=2),
     )
     if drawn == 2:
         say(con, "Dates as yy-mm-dd; sessions and overall left out to fit the terminal.", "dim")

@@ -4,6 +4,7 @@ dict ``--json`` prints), so a table and the JSON always show the same numbers.""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from rich.console import Console
@@ -333,10 +334,12 @@ def print_client_summary(
     drawn = print_fitted(
         con,
         client_sessions_table(data, definitions, g),
-        client_sessions_table(data, definitions, g, short=True),
-        client_sessions_table(data, definitions, g, **narrow),
-        client_sessions_table(data, definitions, g, **narrow, total=False),
-        client_sessions_table(data, definitions, g, **narrow, total=False, dimensions=False),
+        lambda: client_sessions_table(data, definitions, g, short=True),
+        lambda: client_sessions_table(data, definitions, g, **narrow),
+        lambda: client_sessions_table(data, definitions, g, **narrow, total=False),
+        lambda: client_sessions_table(
+            data, definitions, g, **narrow, total=False, dimensions=False
+        ),
     )
     if drawn >= 2:
         say(con, "Dates as yy-mm-dd, to fit the terminal.", "dim")
@@ -391,7 +394,7 @@ def print_client_summary(
         print_fitted(
             con,
             trend_table(trend, definition, g, low=low),
-            trend_table(trend, definition, g, low=low, compact=True),
+            partial(trend_table, trend, definition, g, low=low, compact=True),
         )
         say(con, rc_line(iid, data["reliable_changes"][iid], notes.get(iid, "none")))
     say(con)

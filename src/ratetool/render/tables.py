@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -149,8 +149,9 @@ def fits(con: Console, t: Table) -> bool:
     return sum(widths) + len(t.columns) - 1 <= con.width
 
 
-def print_fitted(con: Console, *tables: Table) -> int:
-    """Print the most readable of ``tables`` (each a more compact version of the one before)
+def print_fitted(con: Console, *tables: Table | Callable[[], Table]) -> int:
+    """Print the most readable of ``tables`` (each a more compact version of the one before,
+    or a function that makes it: only made when the ones before do not fit)
     that fits the width: every cell on one line (two spaces between columns, else one), in the
     first table that can; else words wrapped, whole; else long words folded. Numbers are never
     cut short: where even the last table does not fit, it is drawn at its natural width and
@@ -158,9 +159,21 @@ def print_fitted(con: Console, *tables: Table) -> int:
 
     Where every cell fits on one line, each column is given the width just measured
     (``Column.width``), so rich lays the table out without measuring every cell again."""
-    sizes = [_sizes(con, t) for t in tables]
+    made: dict[int, Table] = {}
+    sizes: dict[int, tuple[list[int], int, int]] = {}  # measured when first needed
+
+    def made_table(index: int) -> Table:
+        if index not in made:
+            given = tables[index]
+            made[index] = given if isinstance(given, Table) else given()
+        return made[index]
+
     for stage in range(3):
-        for index, (t, (widths, narrowest, folded)) in enumerate(zip(tables, sizes)):
+        for index in range(len(tables)):
+            t = made_table(index)
+            if index not in sizes:
+                sizes[index] = _sizes(con, t)
+            widths, narrowest, folded = sizes[index]
             width = (sum(widths), narrowest, folded)[stage]
             gaps = len(t.columns) - 1
             for gap in (2, 1):
@@ -171,10 +184,12 @@ def print_fitted(con: Console, *tables: Table) -> int:
                             column.width = column_width
                     con.print(t)
                     return index
-    last = tables[-1]
+    last = made_table(len(tables) - 1)
+    if len(tables) - 1 not in sizes:
+        sizes[len(tables) - 1] = _sizes(con, last)
     last.collapse_padding = True
     width = con.width
-    con.width = sum(sizes[-1][0]) + len(last.columns) - 1
+    con.width = sum(sizes[len(tables) - 1][0]) + len(last.columns) - 1
     try:
         con.print(last)
     finally:

@@ -122,13 +122,17 @@ def change_text(value: float | None, kind: str, g: Glyphs = UNICODE) -> Text:
 def zoned(spark: str, values: list[float | None], cutoff: float | None) -> Text:
     """A sparkline (one character per value) coloured by zone: red below ``cutoff``, green at or
     above it; a missing value, or no ``cutoff``, unstyled. The blocks' heights say it without
-    colour."""
-    out = Text()
-    for char, value in zip(spark, values):
-        if value is None or cutoff is None:
-            out.append(char)
-        else:
-            out.append(char, style=BELOW_STYLE if value < cutoff else BETTER_STYLE)
+    colour. One style span per run of values in the same zone."""
+    out = Text(spark)
+    if cutoff is None:
+        return out
+    start = 0
+    zones = [None if v is None else v < cutoff for v in values[: len(spark)]]
+    for i in range(1, len(zones) + 1):
+        if i == len(zones) or zones[i] != zones[start]:
+            if zones[start] is not None:
+                out.stylize(BELOW_STYLE if zones[start] else BETTER_STYLE, start, i)
+            start = i
     return out
 
 
