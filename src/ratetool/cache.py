@@ -1,7 +1,7 @@
 """ratetool's one derived cache: what was worked out per client, kept until that client's data
 or the settings change.
 
-It lives in ``<data dir>/.ratetool-cache/cache-v3.json``, one JSON object::
+It lives in ``<data dir>/.ratetool-cache/cache-v4.json``, one JSON object::
 
     {"format": "ratetool-cache", "version": 2, "settings": "...", "crc32": "...",
      "clients": {"C-014": {"fp": "<fingerprint>", "caseload": {...}}, ...}}
