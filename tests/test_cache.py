@@ -135,7 +135,7 @@ def cached(store_kind: str, data_dir: Path, computed: list[str]) -> Path:
     rate("C-3", "10,10,10,10", "2026-10-03", "--practitioner", "xy")
     first = assert_shows_the_files()
     assert [r["client"] for r in first] == ["C-2", "C-1", "C-3"]
-    path = data_dir / ".ratetool-cache" / "cache-v3.json"
+    path = data_dir / ".ratetool-cache" / "cache-v4.json"
     assert path.is_file()
     computed.clear()
     before = path.stat()
@@ -153,13 +153,13 @@ def cached(store_kind: str, data_dir: Path, computed: list[str]) -> Path:
 
 def test_one_file_with_format_version_and_one_entry_per_client(cached: Path) -> None:
     data = read_cache(cached)
-    assert (data["format"], data["version"]) == ("ratetool-cache", 3)
+    assert (data["format"], data["version"]) == ("ratetool-cache", 4)
     assert list(data) == ["format", "version", "settings", "crc32", "clients"]
     assert sorted(data["clients"]) == ["C-1", "C-2", "C-3"]
     assert set(data["clients"]["C-1"]) == {"fp", "caseload"}
     names = sorted(p.name for p in cached.parent.iterdir())
     # (the CSV store keeps its own index of ratings.csv beside it)
-    assert [n for n in names if n != "ratings.csv.index"] == ["cache-v3.json"]
+    assert [n for n in names if n != "ratings.csv.index"] == ["cache-v4.json"]
 
 
 @posix_only
@@ -291,14 +291,14 @@ def test_damaged_cache_is_ignored_and_rebuilt(
     elif damage == "wrong-shape":
         cached.write_bytes(b"[1, 2, 3]")
     elif damage == "newer-version":
-        text = raw.replace(b'"version":3', b'"version":4', 1)
+        text = raw.replace(b'"version":4', b'"version":5', 1)
         cached.write_bytes(text.replace(b'"row":"{', b'"row":{"new":1,"old":"{'))
     else:
         cached.write_bytes(raw.replace(b'"ratetool-cache"', b'"something-else"', 1))
     assert_shows_the_files()
     assert set(computed) == {"C-1", "C-2", "C-3"}
     computed.clear()
-    assert read_cache(cached)["version"] == 3  # rebuilt ...
+    assert read_cache(cached)["version"] == 4  # rebuilt ...
     invoke("summary")
     assert computed == []  # ... and used again
 
@@ -387,7 +387,7 @@ def test_client_whose_instrument_definition_is_gone_is_never_cached(
     rate("C-9", "7,6,6,6", "2026-10-01", "--instrument", "normed")
     rate("C-8", "9,9,9,9", "2026-10-01")
     invoke("summary")
-    path = data_dir / ".ratetool-cache" / "cache-v3.json"
+    path = data_dir / ".ratetool-cache" / "cache-v4.json"
     assert "C-9" in read_cache(path)["clients"]
     definition.unlink()
     for _ in range(2):
@@ -445,7 +445,7 @@ def test_no_cache_neither_reads_nor_writes(store_kind: str, data_dir: Path) -> N
     open_store(data_dir, store_kind).add([make_rating("C-5", n) for n in range(3)])
     for args in VIEWS:
         invoke("summary", *args, env=NO_CACHE)
-    path = data_dir / ".ratetool-cache" / "cache-v3.json"
+    path = data_dir / ".ratetool-cache" / "cache-v4.json"
     assert not path.exists()
     invoke("summary")
     data = read_cache(path)
@@ -497,7 +497,7 @@ def test_warm_summary_stays_light(data_dir: Path) -> None:
     rate("C-1", "9,9,9,9", "2026-10-01")
     rate("C-2", "3,4,3,4", "2026-10-02")
     invoke("summary")
-    assert (data_dir / ".ratetool-cache" / "cache-v3.json").is_file()
+    assert (data_dir / ".ratetool-cache" / "cache-v4.json").is_file()
     warm, report = probe()
     assert report["code"] in (0, None) and report["loaded"] == [], report
     bypassed, report = probe(no_cache=True)  # control: the probe sees them when scoring runs

@@ -505,7 +505,7 @@ def test_the_caseload_cache_follows_a_correction(store: CsvStore, config_dir: Pa
     assert rows()[CLIENT] == (2, sum(r2.answers.values()))
     store.rename_client(rename(CLIENT, "C-017"))
     assert rows() == {"C-017": (2, sum(r2.answers.values())), "C-020": first["C-020"]}
-    assert (store.data_dir / CACHE_DIR / "cache-v3.json").is_file()
+    assert (store.data_dir / CACHE_DIR / "cache-v4.json").is_file()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from ratetool.scoring import (
     score_client,
     smallest_reliable_change,
 )
+from ratetool.scoring.attention import client_severity, session_severity
 
 # ------------------------------------------------------------------------------------------------
 # Builders
@@ -401,11 +402,11 @@ def test_client_reliable_worsening_from_published_example() -> None:
     assert rc.direction == "worsened"
     latest = scores.sessions[-1]
     expected = Alert(
-        "reliable-change",
+        "reliable-worsening",
         "reliable worsening since session 1, the first complete session of checkin version 1 (RC -2.91)",
     )
     assert expected in latest.alerts
-    assert "reliable-change" not in kinds(scores.sessions[0].alerts + scores.sessions[1].alerts)
+    assert "reliable-worsening" not in kinds(scores.sessions[0].alerts + scores.sessions[1].alerts)
 
 
 def test_client_reliable_improvement_and_no_reliable_change() -> None:
@@ -416,17 +417,15 @@ def test_client_reliable_improvement_and_no_reliable_change() -> None:
     rc = up.reliable_change["checkin"]
     assert rc is not None and rc.direction == "improved" and rc.reliable
     assert round_score(rc.rc, 2) == 2.91  # (25 - 18) / 2.40333
-    assert up.sessions[-1].alerts[0] == Alert(
-        "reliable-change",
-        "reliable improvement since session 1, the first complete session of checkin version 1 (RC 2.91)",
-    )
+    # a reliable improvement is good news, never an alert
+    assert not any("reliable" in a.kind or "reliable" in a.reason for a in up.sessions[-1].alerts)
     flat = score_client(
         [rating(1, answers_for_total(30)), rating(2, answers_for_total(34))], resolver(inst)
     )
     rc = flat.reliable_change["checkin"]
     assert rc is not None and not rc.reliable and rc.direction == "no reliable change"
     assert round_score(rc.rc, 2) == 1.66  # 4 / 2.40333 = 1.664
-    assert "reliable-change" not in kinds(flat.sessions[-1].alerts)
+    assert "reliable-worsening" not in kinds(flat.sessions[-1].alerts)
 
 
 def test_reliable_change_none_without_norms() -> None:
@@ -434,7 +433,7 @@ def test_reliable_change_none_without_norms() -> None:
         [rating(1, answers_for_total(25)), rating(2, answers_for_total(18))], resolver(checkin())
     )
     assert scores.reliable_change == {"checkin": None}
-    assert "reliable-change" not in kinds(scores.sessions[-1].alerts)
+    assert "reliable-worsening" not in kinds(scores.sessions[-1].alerts)
 
 
 def test_reliable_change_none_with_one_session_with_a_total() -> None:
@@ -462,11 +461,11 @@ def test_reliable_change_skips_sessions_without_total_and_attaches_to_latest_ses
     rc = scores.reliable_change["checkin"]
     assert rc is not None and (rc.first_session, rc.latest_session) == (2, 3)
     assert scores.sessions[-1].alerts[0] == Alert(
-        "reliable-change",
+        "reliable-worsening",
         "reliable worsening from session 2, the first complete session of checkin version 1, to "
         "session 3 (RC -2.91)",
     )
-    assert "reliable-change" not in kinds(scores.sessions[2].alerts)
+    assert "reliable-worsening" not in kinds(scores.sessions[2].alerts)
 
 
 def test_reliable_change_needs_same_instrument_version() -> None:
@@ -505,7 +504,7 @@ def test_reliable_change_baseline_is_the_first_complete_session_of_the_version_a
     assert (rc.version, rc.first_session, rc.latest_session) == (2, 3, 5)
     assert (rc.first_total, rc.latest_total) == (25.0, 18.0)
     assert scores.sessions[-1].alerts[0] == Alert(
-        "reliable-change",
+        "reliable-worsening",
         "reliable worsening since session 3, the first complete session of checkin version 2 "
         "(RC -2.91)",
     )
@@ -661,7 +660,7 @@ def test_session_alerts_in_fixed_order_and_kinds() -> None:
     scores = score_client(ratings, resolver(inst))
     alerts = scores.sessions[1].alerts
     # RC = (17 - 38) / 2.40333 = -8.74; drop 95.0 -> 42.5 = 52.5; low; items 3 of 10
-    assert kinds(alerts) == ["reliable-change", "drop", "low", "item"]
+    assert kinds(alerts) == ["reliable-worsening", "drop", "low", "item"]
     assert set(kinds(alerts)) <= set(ALERT_KINDS)
     assert (
         alerts[0].reason
@@ -784,15 +783,12 @@ def test_reliable_change_per_instrument_attached_to_each_latest_session() -> Non
     assert round_score(scores.reliable_change["other"].rc, 2) == 12.30
     by = {(s.session, s.rating.instrument): s for s in scores.sessions}
     assert by[(2, "checkin")].alerts[0] == Alert(
-        "reliable-change",
+        "reliable-worsening",
         "reliable worsening since session 1, the first complete session of checkin version 1 (RC -2.91)",
     )
-    assert by[(3, "other")].alerts[0] == Alert(
-        "reliable-change",
-        "reliable improvement since session 1, the first complete session of other version 1 "
-        "(RC 12.30)",
-    )
-    assert "reliable-change" not in kinds(by[(2, "other")].alerts)
+    # a reliable improvement is good news, not an alert
+    assert "reliable-worsening" not in kinds(by[(3, "other")].alerts)
+    assert "reliable-worsening" not in kinds(by[(2, "other")].alerts)
 
 
 def test_sessions_ordered_by_session_then_rated_at_whatever_the_input_order() -> None:
@@ -916,21 +912,36 @@ def test_attention_order() -> None:
     ordered = attention_order(
         [nothing, calm_b, improved, item, low_a, calm_a, drop, recovered, low_b, worsening]
     )
+    # by severity (alert: W, LB, LA; watch: I, D; ok: R, CA, CB, UP), then lowest % max
     assert [c.client for c in ordered] == [
         "W",
-        "D",
         "LB",
         "LA",
         "I",
+        "D",
         "R",
         "CA",
         "CB",
         "UP",
         "A-EMPTY",
     ]
-    assert kinds(improved.sessions[-1].alerts) == ["reliable-change"]
+    assert [client_severity(c) for c in ordered[:-1]] == ["alert"] * 3 + ["watch"] * 2 + ["ok"] * 4
+    assert kinds(improved.sessions[-1].alerts) == []  # an improvement is never an alert
     assert kinds(drop.sessions[-1].alerts) == ["drop"]
     assert kinds(item.sessions[-1].alerts) == ["item"]
+
+
+def test_fifty_percent_comes_before_ninety_seven_and_a_half() -> None:
+    """Issue 12: a client one point down from a perfect score (97.5 %, a drop) is a watch and
+    comes after a client at 50 % (low and item alerts), who is an alert."""
+    slight = client_with("A-SLIGHT", 40, 39)  # 100.0 -> 97.5: drop
+    half = client_with("Z-HALF", checkin_answers(5, 5, 5, 5))  # 50.0: low and item
+    assert kinds(slight.sessions[-1].alerts) == ["drop"]
+    assert kinds(half.sessions[-1].alerts) == ["low", "item"]
+    assert [c.client for c in attention_order([slight, half])] == ["Z-HALF", "A-SLIGHT"]
+    assert (client_severity(half), client_severity(slight)) == ("alert", "watch")
+    assert session_severity(half, half.sessions[-1]) == "alert"
+    assert session_severity(slight, slight.sessions[0]) == "ok"
 
 
 def test_attention_order_uses_every_instrument_of_the_latest_session() -> None:

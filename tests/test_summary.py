@@ -227,12 +227,12 @@ def test_reliable_change_shown_in_table_and_json_where_norms_exist(config_dir: P
     }
     assert data["reliable_changes"] == {"normed": rc}
     latest = data["sessions"][-1]
-    assert latest["alerts"][0] == "reliable-change"
+    assert latest["alerts"][0] == "reliable-worsening"
     assert latest["alert_reasons"][0] == (
         "reliable worsening since session 1, the first complete session of normed version 1 "
         "(RC -2.91)"
     )
-    assert latest["band"] == "alert"
+    assert latest["band"] == "alert" and latest["severity"] == "alert"
     text = words(run("summary", "C-001").stdout)
     assert (
         "Reliable change (normed): RC -2.91, a reliable worsening: total 25 at session 1, 18 at "
@@ -291,9 +291,12 @@ def test_json_numbers_equal_the_table_numbers() -> None:
         ]
         assert cells[3:10] == expected
         assert " ".join(cells[10:12]) in ("! alert", "▲ watch", "✓ ok", "– no score")
-        assert cells[12:] == [
-            k + ("," if i < len(s["alerts"]) - 1 else "") for i, k in enumerate(s["alerts"])
-        ]
+        assert cells[12:] == []  # the alerts are listed under the table, kind and words
+    lines = text.splitlines()
+    alerts = " ".join(section("\n".join(lines[lines.index("Alerts") :]), "Alerts"))
+    for s in data["sessions"]:
+        for kind, reason in zip(s["alerts"], s["alert_reasons"]):
+            assert re.search(rf"{kind}\s+{re.escape(reason.split()[0])}", alerts)
 
     # trend tables: first, latest and both changes
     labels = {
@@ -371,7 +374,7 @@ def test_tables_read_without_colour() -> None:
     text = run("summary", "C-001").stdout
     # every band has a symbol and a word, and the legend says what they mean
     assert "! alert" in text and "▲ watch" in text and "✓ ok" in text
-    assert "Status: ! alert = low, drop or reliable worsening" in words(text)
+    assert "Status: ! alert = below the low cutoff, or a reliable worsening" in words(text)
     # sparklines are characters: 100, 90, 80, 92.5 % max from 50 to 100
     assert "Trend, checkin (sessions 1-4)" in text
     assert "% max        █▇▅▇" in text
@@ -606,7 +609,7 @@ def test_by_month() -> None:
             "sessions_with_pomp": 3,
             "mean_pomp": 90.0,  # (100 + 90 + 80) / 3
             "sessions_with_alerts": 2,  # C-001 session 2 (drop), C-002 session 1 (low)
-            "alerts_by_kind": {"reliable-change": 0, "drop": 1, "low": 1, "item": 0},
+            "alerts_by_kind": {"reliable-worsening": 0, "drop": 1, "low": 1, "item": 0},
         },
         {
             "month": "2025-02",
@@ -615,7 +618,7 @@ def test_by_month() -> None:
             "sessions_with_pomp": 1,
             "mean_pomp": 92.5,
             "sessions_with_alerts": 0,
-            "alerts_by_kind": {"reliable-change": 0, "drop": 0, "low": 0, "item": 0},
+            "alerts_by_kind": {"reliable-worsening": 0, "drop": 0, "low": 0, "item": 0},
         },
     ]
     ab = json.loads(run("summary", "--by", "month", "--practitioner", "AB", "--json").stdout)
@@ -679,6 +682,7 @@ SESSION_KEYS = {
     "overall",
     "pomp",
     "total",
+    "severity",
     "band",
     "alerts",
     "alert_reasons",
@@ -705,6 +709,7 @@ CASELOAD_KEYS = {
     "latest_total",
     "recent_sessions",
     "recent_pomp",
+    "severity",
     "band",
     "alerts",
     "alert_reasons",

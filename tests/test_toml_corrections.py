@@ -380,7 +380,7 @@ def test_a_void_makes_the_cached_caseload_row_stale(store: Store, data_dir: Path
         return {row["client"]: row for row in json.loads(result.stdout)}
 
     assert caseload()[C]["sessions"] == 3
-    cache_file = data_dir / ".ratetool-cache" / "cache-v3.json"
+    cache_file = data_dir / ".ratetool-cache" / "cache-v4.json"
     cached = cache_file.read_bytes()
     assert b'"C-7"' in cached
     stat = os.stat(store.file_for(C))

@@ -231,7 +231,7 @@ def test_the_cache_never_keeps_a_client_whose_file_has_a_problem(data_dir: Path)
     path = data_dir / "clients" / "C-002.toml"
     edit(path, sub(r"empathy = 8,", "empathy = 80,"))
     run("summary", code=1)
-    cache = json.loads((data_dir / ".ratetool-cache" / "cache-v3.json").read_text("utf-8"))
+    cache = json.loads((data_dir / ".ratetool-cache" / "cache-v4.json").read_text("utf-8"))
     assert "C-001" in cache["clients"] and "C-002" not in cache["clients"]
     assert "80 is outside" in run("summary", code=1).stdout  # said again, every time
 

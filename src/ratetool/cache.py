@@ -1,7 +1,7 @@
 """ratetool's one derived cache: what was worked out per client, kept until that client's data
 or the settings change.
 
-It lives in ``<data dir>/.ratetool-cache/cache-v3.json``, one JSON object::
+It lives in ``<data dir>/.ratetool-cache/cache-v4.json``, one JSON object::
 
     {"format": "ratetool-cache", "version": 2, "settings": "...", "crc32": "...",
      "clients": {"C-014": {"fp": "<fingerprint>", "caseload": {...}}, ...}}
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ratetool.store import Problem, Store
 
 FORMAT = "ratetool-cache"
-VERSION = 3
+VERSION = 4
 FILE_NAME = f"cache-v{VERSION}.json"
 #: What ``check`` says after a cache problem (nothing to do by hand).
 REBUILT = (

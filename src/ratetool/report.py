@@ -47,6 +47,7 @@ from ratetool.scoring import (
     score_client,
     smallest_reliable_change,
 )
+from ratetool.scoring.attention import client_severity, severity_of
 
 if TYPE_CHECKING:
     from ratetool.corrections import Correction
@@ -71,9 +72,9 @@ __all__ = [
     "thresholds_json",
 ]
 
-#: Bands, most severe first. "alert": a low, drop or reliable-worsening alert; "watch": an item
-#: alert only; "ok": no alert that needs attention (a reliable improvement is not one); "none":
-#: no score and no alert (an unknown instrument, or too many items skipped).
+#: Bands, most severe first: a session's severity (``scoring.attention.SEVERITIES``: "alert",
+#: below the low cutoff or a reliable worsening; "watch", a drop or an item alert only; "ok",
+#: neither), or "none": no score and no alert (an unknown instrument, or too many items skipped).
 BANDS: tuple[str, ...] = ("alert", "watch", "ok", "none")
 
 #: Score keys a trend has besides the instrument's dimensions, in the order shown.
@@ -113,15 +114,14 @@ def percent_on_scale(instrument: Instrument, percent: float) -> float:
 
 
 def band_of(alerts: Sequence[Alert], change: ReliableChange | None, scored: bool) -> str:
-    """The session's band (see ``BANDS``), decided by its alerts alone so it always agrees with
-    them. ``change`` is the client's reliable change on the session's instrument."""
-    kinds = {a.kind for a in alerts}
-    worsened = "reliable-change" in kinds and change is not None and change.direction == "worsened"
-    if worsened or "low" in kinds or "drop" in kinds:
-        return "alert"
-    if "item" in kinds:
-        return "watch"
-    return "ok" if scored else "none"
+    """The session's band (see ``BANDS``): its severity (``scoring.attention.severity_of``,
+    decided by its alerts alone so it always agrees with them), or ``none`` for a session with
+    no score and no alert. ``change`` is no longer needed (a reliable worsening is an alert kind
+    of its own) and is kept for callers."""
+    severity = severity_of(a.kind for a in alerts)
+    if severity == "ok" and not scored:
+        return "none"
+    return severity
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,6 +193,7 @@ def _session_json(
         "overall": shown(s.overall, "overall"),
         "pomp": shown(s.pomp, "pomp"),
         "total": shown(s.total, "total"),
+        "severity": severity_of(a.kind for a in s.alerts),
         "band": band_of(s.alerts, change, s.pomp is not None),
         "alerts": [a.kind for a in s.alerts],
         "alert_reasons": [a.reason for a in s.alerts],
@@ -430,6 +431,7 @@ def caseload_row(rank: int, scores: ClientScores) -> dict[str, Any]:
         "latest_total": shown(latest.total, "total"),
         "recent_sessions": [s.session for s in recent],
         "recent_pomp": [shown(s.pomp, "pomp") for s in recent],
+        "severity": client_severity(scores),
         "band": BANDS[band_rank],
         "alerts": [k for k in ALERT_KINDS if k in kinds],
         "alert_reasons": reasons,

@@ -38,7 +38,16 @@ def list_(
             )
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    from ratetool.render import print_table
+    from ratetool.render.tables import (
+        console,
+        fits,
+        fixed,
+        num,
+        print_fitted,
+        print_notes,
+        say,
+        table,
+    )
 
     rows = []
     errors = []
@@ -53,17 +62,19 @@ def list_(
         rows.append(
             (inst.id + mark, inst.version, inst.title, len(inst.items), scale, entry.source)
         )
-    print_table(
-        [
-            "Id",
-            ("Version", {"justify": "right"}),
-            "Title",
-            ("Items", {"justify": "right"}),
-            "Scale",
-            "Source",
-        ],
-        rows,
-    )
+    head = ["Id", num("Version"), "Title", num("Items"), fixed("Scale")]
+    narrow = ["Id", num("Ver."), "Title", num("Items"), fixed("Scale")]
+    con = console()
+    full = table([*head, "Source"], rows)
+    if fits(con, full):
+        con.print(full)
+    else:  # the sources under the table, where they have the whole width
+        print_fitted(
+            con, table(head, [row[:5] for row in rows]), table(narrow, [row[:5] for row in rows])
+        )
+        say(con)
+        say(con, "Sources", "bold")
+        print_notes(con, [(row[0].removesuffix(" (default)"), row[5]) for row in rows])
     for entry in errors:
         typer.echo(f"Not usable: {entry.error}", err=True)
 

@@ -22,14 +22,16 @@ DEFAULT_SESSIONS = 20
 HELP = (
     "Scores, trends and alerts: for one client, or for the whole caseload.\n\n"
     "With CLIENT: one row per session (date, session number, the dimension scores, overall, % of "
-    "the maximum, total, a status band and the alerts), each alert's reason in words, and per "
+    "the maximum, total and a status: alert, watch or ok), each alert's kind and reason in words "
+    "under the table, and per "
     "instrument a sparkline for each score with the change since the first and the previous "
     "session, and reliable change where the instrument has norms. An amended session is marked "
     "* and counts with its corrected answers; voided ratings count nowhere. --history lists the "
     "corrections (when, what, why, by whom).\n\n"
     "Without CLIENT: one row per client, those who need attention first: sessions, last date, "
-    "the latest overall and % max, the last 10 sessions as a sparkline, and the latest "
-    "session's alerts. --by month: sessions, mean % max and sessions with alerts per month."
+    "the latest overall and % max, the last 10 sessions as a sparkline and the status (by "
+    "which, then by lowest % max, the caseload is ordered), and the latest session's alerts "
+    "under the table. --by month: sessions, mean % max and sessions with alerts per month."
 )
 
 

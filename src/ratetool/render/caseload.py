@@ -27,32 +27,71 @@ from ratetool.render.text import (
     fmt,
     glyphs,
     plural,
+    pomp_text,
     status_legend,
     thresholds_line,
+    zoned,
 )
 
+#: Widest an instrument id is shown in a table column; a longer one is cut with an ellipsis
+#: (and named in full under the table).
+INSTRUMENT_WIDTH = 10
 
-def caseload_table(rows: Sequence[dict[str, Any]], g: Glyphs = UNICODE) -> Table:
-    """One row per client from ``report.caseload_json``, in the order given."""
+
+def short_id(iid: str, width: int = INSTRUMENT_WIDTH) -> str:
+    """An instrument id cut to ``width`` characters with an ellipsis: "therapeutic-all…"."""
+    return iid if len(iid) <= width else iid[: width - 1] + "…"
+
+
+#: The instrument column's width at the most compact (``compact=2``).
+NARROW_INSTRUMENT_WIDTH = 8
+
+
+def caseload_table(
+    rows: Sequence[dict[str, Any]],
+    g: Glyphs = UNICODE,
+    *,
+    low: float | None = None,
+    compact: int = 0,
+) -> Table:
+    """One row per client from ``report.caseload_json``, in the order given (the alerts' words
+    are listed under the table). With ``low`` (the cutoff), a % max below it is red and the
+    sparkline is coloured by zone. For narrow terminals, ``compact=1`` shortens headers;
+    ``compact=2`` also leaves out the sessions and overall, writes dates as yy-mm-dd, cuts
+    instrument ids shorter and lets a long client code fold over lines."""
     from ratetool.caseload import RECENT
 
     several = len({r["instrument"] for r in rows}) > 1
-    columns: list[ColumnSpec] = [num("#"), fixed("Client"), num("Sessions"), fixed("Last")]
+    narrowest = compact >= 2
+    columns: list[ColumnSpec] = [num("#"), "Client" if narrowest else fixed("Client")]
+    if not narrowest:
+        columns.append(num("Sess." if compact else "Sessions"))
+    columns.append(fixed("Last"))
     if several:
         columns.append(fixed("Instr."))
-    columns += [num("Overall"), num("% max"), fixed(f"Last {RECENT}"), fixed("Status"), "Alerts"]
+    if not narrowest:
+        columns.append(num("Over." if compact else "Overall"))
+    columns += [num("% max"), fixed(f"Last {RECENT}"), fixed("Status")]
+    width = NARROW_INSTRUMENT_WIDTH if narrowest else INSTRUMENT_WIDTH
     out = []
-    low, high = spark_range("pomp")
+    spark_low, spark_high = spark_range("pomp")
     for r in rows:
-        row: list[Any] = [r["attention"], r["client"], r["sessions"], r["last_rated_at"][:10]]
+        day = r["last_rated_at"][:10]
+        row: list[Any] = [r["attention"], r["client"]]
+        if not narrowest:
+            row.append(r["sessions"])
+        row.append(day[2:] if narrowest else day)
         if several:
-            row.append(r["instrument"])
+            row.append(short_id(r["instrument"], width))
+        if not narrowest:
+            row.append(fmt(r["latest_overall"], "overall", g))
+        recent = r["recent_pomp"][-RECENT:]
         row += [
-            fmt(r["latest_overall"], "overall", g),
-            fmt(r["latest_pomp"], "pomp", g),
-            sparkline(r["recent_pomp"][-RECENT:], low, high, g),
+            pomp_text(r["latest_pomp"], low, g)
+            if low is not None
+            else fmt(r["latest_pomp"], "pomp", g),
+            zoned(sparkline(recent, spark_low, spark_high, g), recent, low),
             band_text(r["band"], g),
-            ", ".join(r["alerts"]),
         ]
         out.append(row)
     return table(columns, out)
@@ -76,13 +115,20 @@ def print_caseload(
     say(con, f"Caseload{filters}: {plural(len(rows), 'client')}, who needs attention first")
     say(
         con,
-        "Order: the latest session's alerts (reliable worsening, drop, low, item, none), "
-        "then lowest % max.",
+        "Order: the latest session's status (alert, watch, ok), then lowest % max.",
         "dim",
     )
     say(con, thresholds_line(thresholds), "dim")
     say(con)
-    print_fitted(con, caseload_table(shown_rows, g))
+    low = thresholds.get("low")
+    drawn = print_fitted(
+        con,
+        caseload_table(shown_rows, g, low=low),
+        lambda: caseload_table(shown_rows, g, low=low, compact=1),
+        lambda: caseload_table(shown_rows, g, low=low, compact=2),
+    )
+    if drawn == 2:
+        say(con, "Dates as yy-mm-dd; sessions and overall left out to fit the terminal.", "dim")
     say(con)
     say(con, status_legend(g))
     say(
@@ -90,6 +136,12 @@ def print_caseload(
         f"Last {RECENT}: % max of the latest instrument's last sessions, from 50 (or "
         f"lower) to 100; {g.missing_spark} = no score.",
     )
+    width = NARROW_INSTRUMENT_WIDTH if drawn == 2 else INSTRUMENT_WIDTH
+    cut = sorted(
+        {r["instrument"] for r in shown_rows if short_id(r["instrument"], width) != r["instrument"]}
+    )
+    if cut and len({r["instrument"] for r in shown_rows}) > 1:
+        say(con, "Instr.: " + "; ".join(f"{short_id(i, width)} = {i}" for i in cut) + ".")
     reasons = []
     for r in shown_rows:
         who = f"{r['client']} (session {r['latest_session']})"

@@ -4,11 +4,13 @@ dict ``--json`` prints), so a table and the JSON always show the same numbers.""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from ratetool.render.caseload import short_id
 from ratetool.render.chart import SPARK_MAX, spark_range, sparkline
 from ratetool.render.tables import (
     ColumnSpec,
@@ -24,14 +26,16 @@ from ratetool.render.text import (
     UNICODE,
     Glyphs,
     band_text,
+    change_text,
     fmt,
-    fmt_change,
     glyphs,
     kind_of,
     plural,
+    pomp_text,
     ranges,
     status_legend,
     thresholds_line,
+    zoned,
 )
 
 JSON = dict[str, Any]
@@ -60,33 +64,43 @@ def _short(label: str) -> str:
 
 
 def client_sessions_table(
-    data: JSON, definitions: Mapping[str, Any], g: Glyphs = UNICODE, *, short: bool = False
+    data: JSON,
+    definitions: Mapping[str, Any],
+    g: Glyphs = UNICODE,
+    *,
+    short: bool = False,
+    dates: bool = True,
+    dimensions: bool = True,
+    total: bool = True,
 ) -> Table:
-    """The sessions table of ``summary CLIENT``: one row per rating, from ``client_json``.
-    ``short`` cuts long headers (for narrow terminals)."""
+    """The sessions table of ``summary CLIENT``: one row per rating, from ``client_json`` (each
+    alert's kind and words are listed under the table). A % max below the low cutoff is red.
+    For narrow terminals: ``short`` cuts long headers, ``dates=False`` writes dates without the
+    century (25-03-12), ``total=False`` leaves out the total (the % max says it), and
+    ``dimensions=False`` leaves the dimension scores to the trend table."""
     several = len(data["instruments"]) > 1
-    dims = _dimension_columns(data, definitions)
+    dims = _dimension_columns(data, definitions) if dimensions else []
     head = _short if short else str
+    low = data["thresholds"]["low"]
     columns: list[ColumnSpec] = [fixed("Date"), num("#")]
     if several:
         columns.append(fixed("Instr."))
     columns += [num(head(label)) for _, label in dims]
-    columns += [num(head("Overall")), num("% max"), num("Total"), fixed("Status"), "Alerts"]
+    columns += [num(head("Overall")), num("% max")]
+    columns += [num("Total")] if total else []
+    columns += [fixed("Status")]
     rows = []
     for s in data["sessions"]:
         number = f"{s['session']}{AMENDED_MARK}" if s.get("status") == "amended" else s["session"]
-        row: list[Any] = [s["rated_at"][:10], number]
+        day = s["rated_at"][:10]
+        row: list[Any] = [day if dates else day[2:], number]
         if several:
-            row.append(s["instrument"])
+            row.append(short_id(s["instrument"]))
         own = s["dimensions"]
         row += [fmt(own[d], "dimension", g) if d in own else "" for d, _ in dims]
-        row += [
-            fmt(s["overall"], "overall", g),
-            fmt(s["pomp"], "pomp", g),
-            fmt(s["total"], "total", g),
-            band_text(s["band"], g),
-            ", ".join(s["alerts"]),
-        ]
+        row += [fmt(s["overall"], "overall", g), pomp_text(s["pomp"], low, g)]
+        row += [fmt(s["total"], "total", g)] if total else []
+        row += [band_text(s["band"], g)]
         rows.append(row)
     return table(columns, rows)
 
@@ -159,39 +173,64 @@ def _client_reasons(data: JSON) -> list[tuple[str, str, str]]:
     return rows
 
 
-def trend_table(trend: JSON, definition: Any, g: Glyphs = UNICODE) -> Table:
+def trend_table(
+    trend: JSON,
+    definition: Any,
+    g: Glyphs = UNICODE,
+    *,
+    low: float | None = None,
+    compact: bool = False,
+) -> Table:
     """Per dimension, overall, % max and total: a sparkline, the first and latest values and the
-    change since the first and the previous session (``client_json``'s ``trends[instrument]``)."""
+    change since the first and the previous session (``client_json``'s ``trends[instrument]``).
+    A change is red when worse and green when better; with ``low`` (the cutoff, a percent of
+    the scale), each sparkline is red below it. ``compact`` (for narrow terminals) shows at most
+    ``SPARK_MAX // 2`` sessions and puts the headers on two lines."""
+    spark_max = SPARK_MAX // 2 if compact else SPARK_MAX
     n = len(trend["sessions"])
-    spark_head = f"Last {SPARK_MAX}" if n > SPARK_MAX else ("Sessions" if n > 1 else "Session")
+    spark_head = f"Last {spark_max}" if n > spark_max else ("Sessions" if n > 1 else "Session")
     labels = {"overall": "Overall", "pomp": "% max", "total": "Total"}
     if definition is not None:
         labels.update({d.id: d.label for d in definition.dimensions})
     rows = []
     for key, values in trend["series"].items():
         kind = kind_of(key)
-        spark = ""
+        spark: Any = ""
         if definition is not None:
-            spark = sparkline(values[-SPARK_MAX:], *spark_range(key, definition), g)
+            recent = values[-spark_max:]
+            spark = sparkline(recent, *spark_range(key, definition), g)
+            if low is not None:
+                spark = zoned(spark, recent, _cutoff(key, definition, low))
         rows.append(
             [
                 labels.get(key, key),
                 spark,
                 fmt(trend["first"][key], kind, g),
                 fmt(trend["latest"][key], kind, g),
-                fmt_change(trend["change_since_first"][key], kind, g),
-                fmt_change(trend["change_since_previous"][key], kind, g),
+                change_text(trend["change_since_first"][key], kind, g),
+                change_text(trend["change_since_previous"][key], kind, g),
             ]
         )
+    since = "Since\n" if compact else "Since "
     columns = [
         "",
         fixed(spark_head),
         num("First"),
         num("Latest"),
-        num("Since first"),
-        num("Since previous"),
+        num(since + "first"),
+        num(since + "previous"),
     ]
     return table(columns, rows)
+
+
+def _cutoff(key: str, definition: Any, low: float) -> float:
+    """The low cutoff (a percent) on the scale of ``key``: 90 for % max, 9.0 on 0-10, the
+    total's items times that."""
+    if key == "pomp":
+        return low
+    scale = definition.scale
+    at: float = scale.min + low / 100 * (scale.max - scale.min)
+    return at * len(definition.items) if key == "total" else at
 
 
 def rc_line(iid: str, rc: JSON | None, note: str) -> str:
@@ -291,11 +330,21 @@ def print_client_summary(
     if hidden:
         say(con, f"Showing the last {limit} of {len(sessions)} sessions; --all shows every one.")
     say(con)
-    print_fitted(
+    narrow = {"short": True, "dates": False}
+    drawn = print_fitted(
         con,
         client_sessions_table(data, definitions, g),
-        client_sessions_table(data, definitions, g, short=True),
+        lambda: client_sessions_table(data, definitions, g, short=True),
+        lambda: client_sessions_table(data, definitions, g, **narrow),
+        lambda: client_sessions_table(data, definitions, g, **narrow, total=False),
+        lambda: client_sessions_table(
+            data, definitions, g, **narrow, total=False, dimensions=False
+        ),
     )
+    if drawn >= 2:
+        say(con, "Dates as yy-mm-dd, to fit the terminal.", "dim")
+    if drawn == 4:
+        say(con, "Dimension scores: in the trend tables below (a wider terminal shows them here).")
     for line in corrections_note(data):
         say(con, line)
     say(con)
@@ -340,7 +389,13 @@ def print_client_summary(
         trend = data["trends"][iid]
         say(con)
         say(con, f"Trend, {iid} (sessions {ranges(trend['sessions'])})", "bold")
-        print_fitted(con, trend_table(trend, definitions.get(iid), g))
+        definition = definitions.get(iid)
+        low = data["thresholds"]["low"]
+        print_fitted(
+            con,
+            trend_table(trend, definition, g, low=low),
+            partial(trend_table, trend, definition, g, low=low, compact=True),
+        )
         say(con, rc_line(iid, data["reliable_changes"][iid], notes.get(iid, "none")))
     say(con)
     say(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -118,51 +118,83 @@ def _measure(con: Console, options: Any, cell: Any) -> tuple[int, int]:
     return size.minimum, size.maximum
 
 
-def _sizes(con: Console, t: Table) -> tuple[list[int], int]:
-    """The width of each of ``t``'s columns with every cell on one line, and the width of all
-    of them at the narrowest (words kept whole where a column may wrap; as wide as its widest
-    cell where it may not, as rich never narrows such a column), without the spaces between."""
+#: Narrowest a column that may wrap is taken to be: a longer word in it is folded over lines
+#: (an id or a path), so a long word never pushes a table past the terminal, and no column is
+#: squeezed to a letter per line.
+FOLD_MIN = 12
+
+
+def _sizes(con: Console, t: Table) -> tuple[list[int], int, int]:
+    """The width of each of ``t``'s columns with every cell on one line; the width of all of
+    them at the narrowest with words kept whole where a column may wrap; and the same with
+    words longer than ``FOLD_MIN`` folded (an id, a path). A column that may not wrap is as
+    wide as its widest cell, as rich never narrows such a column. Without the spaces between."""
     options = con.options.update_width(1_000_000)
     widths: list[int] = []
-    narrowest = 0
+    narrowest = folded = 0
     for column in t.columns:
         cells = [column.header, *column.cells] if t.show_header else list(column.cells)
         sizes = [_measure(con, options, cell) for cell in cells] or [(0, 0)]
         widest = max(size[1] for size in sizes)
         widths.append(widest)
-        narrowest += widest if column.no_wrap else max(size[0] for size in sizes)
-    return widths, narrowest
+        word = widest if column.no_wrap else max(size[0] for size in sizes)
+        narrowest += word
+        folded += word if column.no_wrap else min(FOLD_MIN, word)
+    return widths, narrowest, folded
 
 
-def print_fitted(con: Console, *tables: Table) -> None:
-    """Print the first of ``tables`` (each a more compact version of the one before) that fits
-    the width: with two spaces between columns, else one; first with every cell on one line,
-    then with words wrapped. Numbers are never cut short: where even the last table does not
-    fit, it is drawn at its natural width and the terminal folds its lines.
+def fits(con: Console, t: Table) -> bool:
+    """Whether ``t`` fits the width with every cell on one line (one space between columns)."""
+    widths, _, _ = _sizes(con, t)
+    return sum(widths) + len(t.columns) - 1 <= con.width
+
+
+def print_fitted(con: Console, *tables: Table | Callable[[], Table]) -> int:
+    """Print the most readable of ``tables`` (each a more compact version of the one before,
+    or a function that makes it: only made when the ones before do not fit)
+    that fits the width: every cell on one line (two spaces between columns, else one), in the
+    first table that can; else words wrapped, whole; else long words folded. Numbers are never
+    cut short: where even the last table does not fit, it is drawn at its natural width and
+    the terminal folds its lines. Returns the index of the table drawn.
 
     Where every cell fits on one line, each column is given the width just measured
     (``Column.width``), so rich lays the table out without measuring every cell again."""
-    natural = 0
-    for t in tables:
-        widths, narrowest = _sizes(con, t)
-        natural = sum(widths)
-        gaps = len(t.columns) - 1
-        for width, gap in ((natural, 2), (natural, 1), (narrowest, 2), (narrowest, 1)):
-            if width + gap * gaps <= con.width:
-                t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
-                if width == natural:
-                    for column, column_width in zip(t.columns, widths):
-                        column.width = column_width
-                con.print(t)
-                return
-    last = tables[-1]
+    made: dict[int, Table] = {}
+    sizes: dict[int, tuple[list[int], int, int]] = {}  # measured when first needed
+
+    def made_table(index: int) -> Table:
+        if index not in made:
+            given = tables[index]
+            made[index] = given if isinstance(given, Table) else given()
+        return made[index]
+
+    for stage in range(3):
+        for index in range(len(tables)):
+            t = made_table(index)
+            if index not in sizes:
+                sizes[index] = _sizes(con, t)
+            widths, narrowest, folded = sizes[index]
+            width = (sum(widths), narrowest, folded)[stage]
+            gaps = len(t.columns) - 1
+            for gap in (2, 1):
+                if width + gap * gaps <= con.width:
+                    t.collapse_padding = gap == 1  # rich's collapsed padding: one space between
+                    if stage == 0:
+                        for column, column_width in zip(t.columns, widths):
+                            column.width = column_width
+                    con.print(t)
+                    return index
+    last = made_table(len(tables) - 1)
+    if len(tables) - 1 not in sizes:
+        sizes[len(tables) - 1] = _sizes(con, last)
     last.collapse_padding = True
     width = con.width
-    con.width = natural + len(last.columns) - 1
+    con.width = sum(sizes[len(tables) - 1][0]) + len(last.columns) - 1
     try:
         con.print(last)
     finally:
         con.width = width
+    return len(tables) - 1
 
 
 def reasons_table(rows: Sequence[Sequence[str]]) -> Table:
@@ -174,20 +206,31 @@ def reasons_table(rows: Sequence[Sequence[str]]) -> Table:
 
 
 def print_notes(con: Console, rows: Sequence[Sequence[str]]) -> None:
-    """Print ``reasons_table(rows)``: the short columns, then the words wrapping under
-    themselves. Drawn as text with a hanging indent, wrapped by rich as the table would be (the
-    same lines, in a quarter of the time a table takes to lay out a hundred notes); as the
-    table itself where the terminal is too narrow for the words beside the labels."""
+    """Print notes (alert reasons, comments): the short columns (who, kind), then the words
+    wrapping under themselves with a hanging indent, as ``reasons_table(rows)`` would lay them
+    out (the same lines, in a quarter of the time a table takes to lay out a hundred notes).
+    Where the terminal is too narrow for the words beside the labels, the labels go on a line
+    of their own and the words under them, indented by two spaces."""
     if not rows:
         return
     rows = [[visible(cell) for cell in row] for row in rows]
     labels = len(rows[0]) - 1
     widths = [max(cell_len(row[i]) for row in rows) for i in range(labels)]
     indent = sum(widths) + 2 * labels
-    if con.width - indent < 20:
-        con.print(reasons_table(rows))
-        return
     out = Text()
+    if con.width - indent < 20:
+        for row in rows:
+            label = "  ".join(cell for cell in row[:-1] if cell)
+            if label:
+                for line in Text(label).wrap(con, con.width):
+                    out.append_text(line)
+                    out.append("\n")
+            for line in Text(row[-1]).wrap(con, con.width - 2):
+                out.append("  ")
+                out.append_text(line)
+                out.append("\n")
+        con.print(out, end="", soft_wrap=True)
+        return
     for row in rows:
         lines = Text(row[-1]).wrap(con, con.width - indent)
         for n, line in enumerate(lines):

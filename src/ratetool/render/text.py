@@ -22,6 +22,11 @@ ASCII_SPARK_MISSING = "?"
 
 #: The rich style of each band (colours go where rich turns them off: NO_COLOR, pipes, TERM=dumb).
 BAND_STYLES = {"alert": "bold red", "watch": "yellow", "ok": "green", "none": "dim"}
+#: Numbers below the low cutoff, and changes for the worse / for the better (higher is better on
+#: every score: reverse-worded items are reversed before scoring).
+BELOW_STYLE = "red"
+WORSE_STYLE = "red"
+BETTER_STYLE = "green"
 
 
 class Glyphs(NamedTuple):
@@ -100,6 +105,37 @@ def fmt_change(value: float | None, kind: str, g: Glyphs = UNICODE) -> str:
     return f"{value:+.{places}f}"
 
 
+def pomp_text(value: float | None, low: float, g: Glyphs = UNICODE) -> Text:
+    """A % max for a table cell: red below the ``low`` cutoff (the same comparison the "low"
+    alert makes on the rounded number; the "low" alert and the status say it in words)."""
+    style = BELOW_STYLE if value is not None and value < low else ""
+    return Text(fmt(value, "pomp", g), style=style)
+
+
+def change_text(value: float | None, kind: str, g: Glyphs = UNICODE) -> Text:
+    """A change with its sign (``fmt_change``): red when worse, green when better; the sign
+    says it without colour."""
+    style = "" if not value else (WORSE_STYLE if value < 0 else BETTER_STYLE)
+    return Text(fmt_change(value, kind, g), style=style)
+
+
+def zoned(spark: str, values: list[float | None], cutoff: float | None) -> Text:
+    """A sparkline (one character per value) coloured by zone: red below ``cutoff``, green at or
+    above it; a missing value, or no ``cutoff``, unstyled. The blocks' heights say it without
+    colour. One style span per run of values in the same zone."""
+    out = Text(spark)
+    if cutoff is None:
+        return out
+    start = 0
+    zones = [None if v is None else v < cutoff for v in values[: len(spark)]]
+    for i in range(1, len(zones) + 1):
+        if i == len(zones) or zones[i] != zones[start]:
+            if zones[start] is not None:
+                out.stylize(BELOW_STYLE if zones[start] else BETTER_STYLE, start, i)
+            start = i
+    return out
+
+
 def kind_of(key: str) -> str:
     """The kind of number a series key holds (``ratetool.places``): a dimension unless named."""
     return key if key in ("overall", "pomp", "total") else "dimension"
@@ -131,6 +167,7 @@ def thresholds_line(th: dict[str, Any]) -> str:
 
 def status_legend(g: Glyphs) -> str:
     return (
-        f"Status: {band_label('alert', g)} = low, drop or reliable worsening; "
-        f"{band_label('watch', g)} = an item alert only; {band_label('ok', g)} = neither."
+        f"Status: {band_label('alert', g)} = below the low cutoff, or a reliable worsening; "
+        f"{band_label('watch', g)} = a drop, or an item alert; {band_label('ok', g)} = "
+        "neither."
     )

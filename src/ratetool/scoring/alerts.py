@@ -13,10 +13,10 @@ points, not norms.
 - item: any answered item whose score (after reversing) is at or below `item` percent (default 70)
   of its scale, where percent = `(score - min) / (max - min) x 100`. On a 0-10 scale 7 fires and
   8 does not. The alert names every such item.
-- reliable-change: when the client's change on an instrument is reliable (``formulas``), in either
-  direction, on the latest session rated with that instrument. The alert says whether it is an
-  improvement or a worsening, and names its baseline: the first complete session of the instrument
-  version.
+- reliable-worsening: when the client's change on an instrument is a reliable worsening
+  (``formulas``), on the latest session rated with that instrument. The alert names its baseline:
+  the first complete session of the instrument version. A reliable improvement is good news, not
+  an alert: summaries show it with the reliable change itself.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ratetool.scoring.formulas import ReliableChange, item_percent
 from ratetool.scoring.rounding import round_score
 
 #: Every alert kind, in the order alerts are listed on a session.
-ALERT_KINDS: tuple[str, ...] = ("reliable-change", "drop", "low", "item")
+ALERT_KINDS: tuple[str, ...] = ("reliable-worsening", "drop", "low", "item")
 
 
 def _fmt(x: float, places: int) -> str:
@@ -144,11 +144,11 @@ def item_alert(
 
 
 def reliable_change_alert(change: ReliableChange | None, session: int) -> Alert | None:
-    """ "reliable-change" for a reliable ``change``, worded for the session it is attached to and
-    naming the baseline (``baseline_words``)."""
-    if change is None or not change.reliable:
+    """ "reliable-worsening" for a reliable worsening ``change``, worded for the session it is
+    attached to and naming the baseline (``baseline_words``); ``None`` otherwise (a reliable
+    improvement is good news, not an alert)."""
+    if change is None or not change.reliable or change.direction != "worsened":
         return None
-    word = "improvement" if change.direction == "improved" else "worsening"
     rc = _fmt(change.rc, PLACES["rc"])
     baseline = baseline_words(change.instrument, change.version)
     if change.latest_session == session:
@@ -157,7 +157,7 @@ def reliable_change_alert(change: ReliableChange | None, session: int) -> Alert 
         span = (
             f"from session {change.first_session}, {baseline}, to session {change.latest_session}"
         )
-    return Alert("reliable-change", f"reliable {word} {span} (RC {rc})")
+    return Alert("reliable-worsening", f"reliable worsening {span} (RC {rc})")
 
 
 def baseline_words(instrument: str, version: int) -> str:

@@ -1,57 +1,48 @@
-"""Who needs attention first: the order of the caseload.
+"""Severity and who needs attention first: the order of the caseload.
 
-The rule, as docs/scoring.md ("Who needs attention first") states it for practitioners:
+The rules, as docs/scoring.md ("Severity" and "Who needs attention first") state them for
+practitioners, from the scores alone:
 
-Clients are listed by the alerts on their latest session (the highest session number; every
-instrument rated in that session counts), most severe first: a reliable worsening, then a drop,
-then low, then an item alert, then no alert (a reliable improvement does not count as needing
-attention). Clients with equally severe alerts are ordered by their lowest percent of maximum in
-that session, lowest first (clients without one come after those with one), then by client code.
-Clients with no sessions come last.
+- ``alert``: the session is below the low cutoff (a "low" alert), or shows a reliable worsening.
+- ``watch``: a drop while still at or above the cutoff, or an item alert only.
+- ``ok``: neither. A reliable improvement is good news, never an alert.
+
+A client's severity is the most severe of its latest session (the highest session number; every
+instrument rated in that session counts). Clients are listed by severity (alert, watch, ok), then
+by their lowest percent of maximum in that session, lowest first (clients without one come after
+those with one), then by client code. Clients with no sessions come last. So a client at 50 %
+always comes before a client at 97.5 %, whatever their alerts.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 from ratetool.places import PLACES
 from ratetool.scoring.client import ClientScores, SessionScore
 from ratetool.scoring.rounding import round_score
 
-_SEVERITY = {"drop": 3, "low": 2, "item": 1}
-_WORSENING = 4
-
-
-def _session_severity(scores: ClientScores, session: SessionScore) -> int:
-    worst = 0
-    for alert in session.alerts:
-        if alert.kind == "reliable-change":
-            change = scores.reliable_change.get(session.rating.instrument)
-            rank = _WORSENING if change is not None and change.direction == "worsened" else 0
-        else:
-            rank = _SEVERITY.get(alert.kind, 0)
-        worst = max(worst, rank)
-    return worst
-
-
 #: Severities, most severe first (docs/scoring.md, "Severity").
 SEVERITIES: tuple[str, ...] = ("alert", "watch", "ok")
+#: Alert kinds that make a session an ``alert``; any other alert makes it a ``watch``.
+ALERT_SEVERITY_KINDS = frozenset({"low", "reliable-worsening"})
 
 
 def session_severity(scores: ClientScores, session: SessionScore) -> str:
     """``alert`` (below the low cutoff, or a reliable worsening), ``watch`` (a drop while still
     at or above the cutoff, or an item alert only) or ``ok``: from the session's scores alone.
-    A reliable improvement is good news, never an alert."""
-    kinds = {alert.kind for alert in session.alerts}
-    if "low" in kinds or "reliable-worsening" in kinds:
+    A reliable improvement is good news, never an alert. ``scores`` is the client's (kept for
+    callers; the session's alerts decide)."""
+    return severity_of(alert.kind for alert in session.alerts)
+
+
+def severity_of(kinds: Iterable[str]) -> str:
+    """The severity of a session with alerts of these ``kinds`` (an iterable of strings)."""
+    found = set(kinds)
+    if found & ALERT_SEVERITY_KINDS:
         return "alert"
-    if "reliable-change" in kinds:
-        change = scores.reliable_change.get(session.rating.instrument)
-        if change is not None and change.direction == "worsened":
-            return "alert"
-    if "drop" in kinds or "item" in kinds:
-        return "watch"
-    return "ok"
+    return "watch" if found else "ok"
 
 
 def client_severity(scores: ClientScores) -> str:
@@ -62,21 +53,20 @@ def client_severity(scores: ClientScores) -> str:
 
 
 def attention_key(scores: ClientScores) -> tuple[int, int, float, str]:
-    """The sort key of ``attention_order`` for one client (the caseload cache keeps it)."""
+    """The sort key of ``attention_order`` for one client (the caseload cache keeps it):
+    (no sessions, severity rank, lowest % max of the latest session, client code)."""
     latest = scores.latest_sessions
     if not latest:
         return (1, 0, 0.0, scores.client)
-    severity = max(_session_severity(scores, s) for s in latest)
+    severity = SEVERITIES.index(client_severity(scores))
     shown = [round_score(s.pomp, PLACES["pomp"]) for s in latest if s.pomp is not None]
     lowest = min(p for p in shown if p is not None) if shown else math.inf
-    return (0, -severity, lowest, scores.client)
+    return (0, severity, lowest, scores.client)
 
 
 def attention_order(clients: list[ClientScores]) -> list[ClientScores]:
-    """Clients who need attention first (see "Who needs attention first" in the module docstring).
-
-    Ordered by the most severe alert on the latest session (reliable worsening, drop, low, item,
-    none), then lowest percent of maximum in that session (none last), then client code; clients
-    without sessions last. Returns a new list.
+    """Clients who need attention first (see the module docstring): by severity (alert, watch,
+    ok), then lowest percent of maximum in the latest session (none last), then client code;
+    clients without sessions last. Returns a new list.
     """
     return sorted(clients, key=attention_key)
