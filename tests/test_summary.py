@@ -215,6 +215,7 @@ def test_reliable_change_shown_in_table_and_json_where_norms_exist(config_dir: P
     rc = data["reliable_change"]
     assert rc == {
         "instrument": "normed",
+        "version": 1,
         "first_session": 1,
         "latest_session": 2,
         "first_total": 25,
@@ -235,8 +236,9 @@ def test_reliable_change_shown_in_table_and_json_where_norms_exist(config_dir: P
     assert latest["band"] == "alert" and latest["severity"] == "alert"
     text = words(run("summary", "C-001").stdout)
     assert (
-        "Reliable change (normed): RC -2.91, a reliable worsening: total 25 at session 1, 18 at "
-        "session 2 (S_diff 2.40, smallest reliable change 4.71 points)."
+        "Reliable change (normed): RC -2.91, a reliable worsening: total 25 at session 1 (the "
+        "first complete session of normed version 1), 18 at session 2 (S_diff 2.40, smallest "
+        "reliable change 4.71 points of the total)."
     ) in text
 
 

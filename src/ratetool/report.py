@@ -266,6 +266,7 @@ def _rc_json(scores: ClientScores, change: ReliableChange | None) -> dict[str, A
     smallest = smallest_reliable_change(norms) if norms is not None else None
     return {
         "instrument": change.instrument,
+        "version": change.version,
         "first_session": change.first_session,
         "latest_session": change.latest_session,
         "first_total": shown(change.first_total, "total"),

@@ -235,6 +235,8 @@ def _cutoff(key: str, definition: Any, low: float) -> float:
 
 def rc_line(iid: str, rc: JSON | None, note: str) -> str:
     """Reliable change in one sentence (``note`` says why there is none)."""
+    from ratetool.scoring.alerts import baseline_words  # only when there is reliable change
+
     if rc is None:
         return f"Reliable change ({iid}): {note}."
     if rc["reliable"]:
@@ -244,11 +246,15 @@ def rc_line(iid: str, rc: JSON | None, note: str) -> str:
     else:
         verdict = "no reliable change"
     smallest = rc["smallest_reliable_change"]
-    need = f", smallest reliable change {smallest:.2f} points" if smallest is not None else ""
+    need = (
+        f", smallest reliable change {smallest:.2f} points of the total"
+        if smallest is not None
+        else ""
+    )
     return (
         f"Reliable change ({iid}): RC {rc['rc']:.2f}, {verdict}: total {rc['first_total']} at "
-        f"session {rc['first_session']}, {rc['latest_total']} at session {rc['latest_session']} "
-        f"(S_diff {rc['s_diff']:.2f}{need})."
+        f"session {rc['first_session']} ({baseline_words(iid, rc['version'])}), "
+        f"{rc['latest_total']} at session {rc['latest_session']} (S_diff {rc['s_diff']:.2f}{need})."
     )
 
 
