@@ -2,11 +2,12 @@
 
 Three sheets, in this order:
 
-- **Summary**: one row per client, clients needing attention first (``triage_order``: severity,
-  then latest percent of maximum, lowest first): severity (alert, watch, ok), latest percent of
-  maximum, a native Excel sparkline of the percent of maximum over the client's sessions (drawn
-  from the client's rows of the Ratings sheet), sessions, first and latest date, latest session
-  and its instrument, its alerts.
+- **Summary** (``xlsx_summary``, as is the Chart): one row per client, clients needing
+  attention first (``xlsx_summary.triage_order``: severity, then latest percent of maximum,
+  lowest first): severity (alert, watch, ok), latest percent of maximum, a native Excel
+  sparkline of the percent of maximum over the client's sessions (drawn from the client's rows
+  of the Ratings sheet), sessions, first and latest date, latest session and its instrument, its
+  alerts.
 - **Ratings**: the CSV layout as a real Excel table (header row, filter buttons, banded rows)
   with the header row frozen, plus a ``date`` column after ``session``: the moment of rating as
   an Excel date cell. Excel has no time zones, so ``date`` is the wall-clock time where and when
@@ -19,8 +20,8 @@ Three sheets, in this order:
   The sheet says so when some are left out.
 
 A percent of maximum below the low cutoff (``Thresholds.low``, from the export's thresholds) is
-filled red by conditional formatting, on the Summary and the Ratings sheet; the severity word is
-beside it on the Summary. Every sheet prints landscape on A4, one page wide, its header row
+filled red by conditional formatting, on every sheet (the Chart's numbers too); the severity
+word is beside it on the Summary. Every sheet prints landscape on A4, one page wide, its header row
 repeated on every page, the sheet's name and the page number in the page header.
 
 Every cell is written with XlsxWriter's public API. Text is written as text (never as a formula,
@@ -128,8 +129,8 @@ _WIDTHS = {
     "rated_at": 26,
     DATE_COLUMN: 17,
     "comment": 60,
-    "alert_details": 60,
-    "trend": 24,
+    "alert_details": 45,
+    "trend": 18,
     "first_date": 17,
     "latest_date": 17,
 }

@@ -34,7 +34,10 @@ from ratetool.exporters.xlsx import (
 )
 from ratetool.places import PLACES
 from ratetool.scoring import ClientScores, SessionScore, round_score
-from ratetool.scoring.attention import SEVERITIES, client_severity
+from ratetool.scoring.attention import client_severity
+
+#: ``client_severity``'s words, most severe first.
+SEVERITY_RANK = {"alert": 0, "watch": 1, "ok": 2}
 
 
 def _lowest_latest_pomp(scores: ClientScores) -> float:
@@ -48,7 +51,7 @@ def triage_key(scores: ClientScores) -> tuple[int, float, str]:
     """Severity (alert, watch, ok), then the latest percent of maximum, lowest first, then the
     client code: the caseload's order, so a client at 50 % comes before one at 97.5 %."""
     return (
-        SEVERITIES.index(client_severity(scores)),
+        SEVERITY_RANK.get(client_severity(scores), len(SEVERITY_RANK)),
         _lowest_latest_pomp(scores),
         scores.client,
     )
