@@ -301,7 +301,8 @@ def reference_workbook(data: ExportData, path: Path) -> None:
     cutoff = data.thresholds.low
     summary_ws, ws, chart_ws = xlsx._add_sheets(workbook)
     header = xlsx.ratings_header(data.layout)
-    summary = xlsx_summary._summary_rows(data.clients, xlsx_summary.ratings_rows(data.sessions))
+    clients = xlsx_summary.triage_order(data.clients)
+    summary = xlsx_summary._summary_rows(clients, xlsx_summary.ratings_rows(data.sessions))
     xlsx_summary._summary_sheet(summary_ws, summary, styles, cutoff, header.index("pomp"))
     xlsx._table(ws, xlsx.RATINGS_SHEET, header, len(data.sessions), styles)
     xlsx._print_setup(ws)
@@ -314,7 +315,7 @@ def reference_workbook(data: ExportData, path: Path) -> None:
             places = 0 if column == DATE_COLUMN else data.layout.places(column)
             xlsx._write(ws, row, col, values.get(column), places, styles)
     xlsx_summary._chart_sheet(
-        workbook, chart_ws, *xlsx_summary.chart_series(data.clients), styles, cutoff
+        workbook, chart_ws, *xlsx_summary.chart_series(clients), styles, cutoff
     )
     workbook.close()
 

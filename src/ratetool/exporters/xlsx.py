@@ -424,11 +424,13 @@ def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
         _summary_sheet,
         chart_series,
         ratings_rows,
+        triage_order,
     )
 
     layout = data.layout
     cutoff = data.thresholds.low
     sessions, clients = data.take()
+    clients = triage_order(clients)
     summary = _summary_rows(clients, ratings_rows(sessions))
     series, total = chart_series(clients)
     del clients  # the last reference to the clients (each session's is in ``sessions``)

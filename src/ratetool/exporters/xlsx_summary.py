@@ -80,11 +80,12 @@ def ratings_rows(sessions: Sequence[SessionScore]) -> dict[str, RowSpan]:
 def _summary_rows(
     clients: Sequence[ClientScores], spans: dict[str, RowSpan] | None = None
 ) -> list[dict[str, object]]:
-    """One row per client (``triage_order``). ``"trend"`` is where its sparkline's numbers are:
+    """One row per client, in the order given (``triage_order``). ``"trend"`` is where its
+    sparkline's numbers are:
     the rows ``(first, last)`` of the Ratings sheet when these are exactly its sessions, else
     its percents of maximum (voided ratings among its rows, with ``--include-voided``)."""
     rows: list[dict[str, object]] = []
-    for cs in triage_order(clients):
+    for cs in clients:
         latest = cs.sessions[-1]
         dates = [s.rating.rated_at for s in cs.sessions]
         span = (spans or {}).get(cs.client)
@@ -122,8 +123,11 @@ def _summary_sheet(
     pomp_col: int | None = None,
 ) -> None:
     """The Summary table, a sparkline per client (``pomp_col``: the Ratings sheet's column of
-    the percents of maximum), the percents below ``cutoff`` red."""
-    from xlsxwriter.utility import xl_range_abs
+    the percents of maximum), the percents below ``cutoff`` red.
+
+    The sparklines are one group (one ``add_sparkline`` call: one style, worked out once), each
+    scaled to its own client's numbers."""
+    from xlsxwriter.utility import xl_range_abs, xl_rowcol_to_cell
 
     formats = [styles.wrap if column == "alert_details" else None for column in SUMMARY_COLUMNS]
     _table(ws, SUMMARY_SHEET, SUMMARY_COLUMNS, len(rows), styles, formats)
@@ -133,6 +137,8 @@ def _summary_sheet(
     # Numbers a sparkline cannot take from the Ratings sheet: hidden, right of the table.
     spare_col = len(SUMMARY_COLUMNS) + 1
     spare_width = 0
+    locations: list[str] = []
+    ranges: list[str] = []
     for row, values in enumerate(rows, start=1):
         for col, column in enumerate(SUMMARY_COLUMNS):
             if column != "trend":
@@ -148,11 +154,15 @@ def _summary_sheet(
             numbers = xl_range_abs(row, spare_col, row, spare_col + len(trend) - 1)
         else:
             continue
+        locations.append(xl_rowcol_to_cell(row, trend_col))
+        ranges.append(numbers)
+    if locations:
         ws.add_sparkline(
-            row,
+            1,
             trend_col,
             {
-                "range": numbers,
+                "location": locations,
+                "range": ranges,
                 "markers": True,
                 "low_point": True,
                 "last_point": True,
@@ -172,11 +182,12 @@ def _summary_sheet(
 def chart_series(
     clients: Sequence[ClientScores],
 ) -> tuple[list[tuple[str, dict[int, float]]], int]:
-    """``(name, {session: pomp})`` per line, clients needing attention first (``triage_order``),
-    and how many lines there would be without the ``MAX_CHART_SERIES`` limit."""
+    """``(name, {session: pomp})`` per line, in the order of ``clients`` (``triage_order``: those
+    needing attention first), and how many lines there would be without the
+    ``MAX_CHART_SERIES`` limit."""
     series: list[tuple[str, dict[int, float]]] = []
     left_out = 0
-    for cs in triage_order(clients):
+    for cs in clients:
         instruments = cs.instruments
         several = len(instruments) > 1
         for instrument_id in instruments:
