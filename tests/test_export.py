@@ -353,7 +353,7 @@ def test_xlsx_ratings_sheet_is_a_real_table_with_numbers_and_dates(tmp_path, dat
     out, result = export(tmp_path, name="out.xlsx")
     assert result.exit_code == 0, result.output
     wb = load_xlsx(out)
-    assert wb.sheetnames == ["Ratings", "Summary", "Chart"]
+    assert wb.sheetnames == ["Summary", "Ratings", "Chart"]
     ws = wb["Ratings"]
     assert ws.freeze_panes == "A2"
     assert "Ratings" in ws.tables
@@ -409,7 +409,7 @@ def test_xlsx_summary_and_chart(tmp_path, data_dir):
         assert "xl/charts/chart1.xml" in names
         chart = z.read("xl/charts/chart1.xml").decode()
     assert "<c:lineChart>" in chart
-    assert chart.count("<c:ser>") == 2  # one line per client
+    assert chart.count("<c:ser>") == 3  # one line per client, and the cutoff
     assert wb["Chart"]._charts  # openpyxl sees the chart too
 
 
@@ -428,14 +428,14 @@ def test_xlsx_summary_lists_clients_needing_attention_first(tmp_path, data_dir):
     assert result.exit_code == 0, result.output
     summary = load_xlsx(out)["Summary"]
     assert [r[0].value for r in summary.iter_rows(min_row=2)] == ["Z-009", "A-001", "M-005"]
-    assert summary.tables["Summary"].ref == "A1:I4"
+    assert summary.tables["Summary"].ref == "A1:K4"
     header = [c.value for c in summary[1]]
     first_date = summary.cell(2, header.index("first_date") + 1)
     assert first_date.is_date and first_date.number_format == "yyyy-mm-dd hh:mm"
     assert summary.cell(2, header.index("latest_pomp") + 1).number_format == "0.0"
 
 
-def test_xlsx_chart_draws_at_most_30_clients_those_needing_attention_first(tmp_path, data_dir):
+def test_xlsx_chart_draws_at_most_8_clients_those_needing_attention_first(tmp_path, data_dir):
     ratings = []
     for i in range(35):
         low = i % 7 == 0  # some clients with low scores need attention
@@ -446,13 +446,14 @@ def test_xlsx_chart_draws_at_most_30_clients_those_needing_attention_first(tmp_p
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
-    assert chart.count("<c:ser>") == 30
+    assert chart.count("<c:ser>") == 9  # 8 clients and the cutoff
     ws = load_xlsx(out)["Chart"]
     names = [c.value for c in ws[29][1:] if c.value is not None]  # the numbers below the chart
-    assert len(names) == 30
+    assert len(names) == 9
     assert names[:5] == ["C-000", "C-007", "C-014", "C-021", "C-028"]
+    assert names[-1] == "cutoff 90%"
     notes = [c.value for c in ws[28] if c.value]
-    assert any("30 lines of the clients who need attention first, of 35" in n for n in notes)
+    assert any("8 lines of the clients who need attention first, of 35" in n for n in notes)
 
 
 def test_hostile_comments_are_text_in_xlsx_and_no_cell_is_a_formula(tmp_path, data_dir):

@@ -43,7 +43,7 @@ from ratetool.csvformat import (
     rating_values,
     score_values,
 )
-from ratetool.exporters import ExportData, collect, render, xlsx
+from ratetool.exporters import ExportData, collect, render, xlsx, xlsx_summary
 from ratetool.instruments import load_builtin
 from ratetool.model import Rating
 from ratetool.scoring import ALERT_KINDS, places_for, round_score
@@ -195,14 +195,14 @@ def test_every_ratings_cell_is_the_data_with_its_type_and_format(tmp_path, data_
         for name in z.namelist():
             if name.endswith((".xml", ".rels")):
                 ElementTree.fromstring(z.read(name))  # every part is well-formed XML
-        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()  # Summary first, then Ratings
     n_cols = len(xlsx.ratings_header(data.layout))
     last = f"{get_column_letter(n_cols)}{len(expected) + 1}"
     assert f'<dimension ref="A1:{last}"/>' in sheet
     assert sheet.count("<row ") == len(expected) + 1
 
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Ratings", "Summary", "Chart"]
+    assert wb.sheetnames == ["Summary", "Ratings", "Chart"]
     ws = wb["Ratings"]
     assert ws.freeze_panes == "A2"
     table = ws.tables["Ratings"]
@@ -298,17 +298,25 @@ def reference_workbook(data: ExportData, path: Path) -> None:
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
     styles = xlsx._Styles(workbook)
-    ws = workbook.add_worksheet(xlsx.RATINGS_SHEET)
+    cutoff = data.thresholds.low
+    summary_ws, ws, chart_ws = xlsx._add_sheets(workbook)
     header = xlsx.ratings_header(data.layout)
+    clients = xlsx_summary.triage_order(data.clients)
+    summary = xlsx_summary._summary_rows(clients, xlsx_summary.ratings_rows(data.sessions))
+    xlsx_summary._summary_sheet(summary_ws, summary, styles, cutoff, header.index("pomp"))
     xlsx._table(ws, xlsx.RATINGS_SHEET, header, len(data.sessions), styles)
+    xlsx._print_setup(ws)
+    pomp = header.index("pomp")
+    xlsx._mark_below_cutoff(ws, 1, len(data.sessions), (pomp, pomp), cutoff, styles)
     for row, score in enumerate(data.sessions, start=1):
         values = {**rating_values(score.rating), **score_values(score)}
         values[DATE_COLUMN] = score.rating.rated_at.replace(tzinfo=None)
         for col, column in enumerate(header):
             places = 0 if column == DATE_COLUMN else data.layout.places(column)
             xlsx._write(ws, row, col, values.get(column), places, styles)
-    xlsx._summary_sheet(workbook, xlsx._summary_rows(data.clients), styles)
-    xlsx._chart_sheet(workbook, *xlsx.chart_series(data.clients), styles)
+    xlsx_summary._chart_sheet(
+        workbook, chart_ws, *xlsx_summary.chart_series(clients), styles, cutoff
+    )
     workbook.close()
 
 
@@ -455,7 +463,7 @@ def test_chart_counts_only_lines_that_have_points():
     ratings += [rating(f"Z-{i}", 0, "gone", answers={"q1": 1}) for i in range(3)]
     ratings.append(rating("C-000", 1, "gone", answers={"q1": 1}))  # a second, unscored line
     ratings = [replace(r, session=i + 1) for i, r in enumerate(ratings)]
-    series, total = xlsx.chart_series(collect(ratings, resolve).clients)
+    series, total = xlsx_summary.chart_series(collect(ratings, resolve).clients)
     assert len(series) == xlsx.MAX_CHART_SERIES
     assert total == xlsx.MAX_CHART_SERIES + 2
     assert all(points for _name, points in series)
@@ -570,7 +578,7 @@ def test_progress_bar_at_a_terminal_only_for_a_big_export(tmp_path, data_dir):
     shown = export_at_a_terminal(data_dir, out, min_ratings=3)
     assert xlsx.WRITING in shown or xlsx.SAVING in shown
     assert "Exported 3 ratings" in shown
-    assert openpyxl.load_workbook(out).sheetnames == ["Ratings", "Summary", "Chart"]
+    assert openpyxl.load_workbook(out).sheetnames == ["Summary", "Ratings", "Chart"]
     quiet = export_at_a_terminal(data_dir, out, min_ratings=4)  # fewer than the threshold
     assert xlsx.WRITING not in quiet and xlsx.SAVING not in quiet and "Exporting" not in quiet
     assert "Exported 3 ratings" in quiet

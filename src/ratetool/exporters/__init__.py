@@ -145,6 +145,7 @@ class ExportData:
         clients: list[ClientScores],
         missing_clients: list[str] | None = None,
         voided_count: int = 0,
+        thresholds: Thresholds = Thresholds(),
     ) -> None:
         self._sessions: list[SessionScore] | None = sessions
         #: One entry per exported client, holding only its exported sessions that count (voided
@@ -159,6 +160,8 @@ class ExportData:
         )
         #: Voided ratings among ``sessions`` (``--include-voided``).
         self.voided_count = voided_count
+        #: The thresholds the alerts were decided with (the XLSX marks % max below ``low``).
+        self.thresholds = thresholds
 
     @property
     def sessions(self) -> list[SessionScore]:
@@ -263,7 +266,7 @@ def collect(
             if extra:
                 kept = sorted([*kept, *extra], key=_session_order)
         sessions.extend(kept)
-    return ExportData(sessions, kept_clients, missing, voided_count)
+    return ExportData(sessions, kept_clients, missing, voided_count, thresholds)
 
 
 def _voided_sessions(

@@ -1,20 +1,28 @@
 """XLSX export (optional extra ``ratetool[xlsx]``: XlsxWriter), for Excel, LibreOffice, Numbers.
 
-Three sheets:
+Three sheets, in this order:
 
+- **Summary** (``xlsx_summary``, as is the Chart): one row per client, clients needing
+  attention first (``xlsx_summary.triage_order``: severity, then latest percent of maximum,
+  lowest first): severity (alert, watch, ok), latest percent of maximum, a native Excel
+  sparkline of the percent of maximum over the client's sessions (drawn from the client's rows
+  of the Ratings sheet), sessions, first and latest date, latest session and its instrument, its
+  alerts.
 - **Ratings**: the CSV layout as a real Excel table (header row, filter buttons, banded rows)
   with the header row frozen, plus a ``date`` column after ``session``: the moment of rating as
   an Excel date cell. Excel has no time zones, so ``date`` is the wall-clock time where and when
   the session was rated (10:50 for ``2026-11-03T10:50:00+01:00``); ``rated_at`` keeps the exact
   ISO text with its offset. Numbers are number cells with the places every table shows.
-- **Summary**: one row per client, clients needing attention first (as ``ratetool summary``
-  orders them): sessions, first and latest date, latest session, its instrument and percent of
-  maximum, its alerts.
 - **Chart**: a native line chart of overall alliance (``pomp``, percent of maximum, 0-100) by
   session number, one line per client (per client and instrument when a client was rated with
-  more than one), with the numbers it draws below it. Readable up to about 30 lines, so at most
-  ``MAX_CHART_SERIES`` are drawn: the clients needing attention first; the sheet says so when
-  some are left out.
+  more than one), and the low cutoff as a dashed line, with the numbers it draws below it. At
+  most ``MAX_CHART_SERIES`` (8) client lines, those needing attention first: more is spaghetti.
+  The sheet says so when some are left out.
+
+A percent of maximum below the low cutoff (``Thresholds.low``, from the export's thresholds) is
+filled red by conditional formatting, on every sheet (the Chart's numbers too); the severity
+word is beside it on the Summary. Every sheet prints landscape on A4, one page wide, its header row
+repeated on every page, the sheet's name and the page number in the page header.
 
 Every cell is written with XlsxWriter's public API. Text is written as text (never as a formula,
 URL or number; the workbook turns those conversions off), and text that starts like a formula is
@@ -48,7 +56,6 @@ from datetime import datetime
 from typing import Any
 
 from ratetool.csvformat import (
-    ALERT_SEPARATOR,
     ALERTS_COLUMN,
     COMMENT_COLUMN,
     DATE_COLUMN,
@@ -63,7 +70,7 @@ from ratetool.csvformat import (
 )
 from ratetool.errors import ExportError
 from ratetool.exporters import ExportData
-from ratetool.scoring import ClientScores, SessionScore, attention_order
+from ratetool.scoring import SessionScore
 
 INSTALL_HINT = (
     "XLSX export needs the optional XlsxWriter package. Install it with:\n"
@@ -77,8 +84,10 @@ INSTALL_HINT = (
 RATINGS_SHEET = "Ratings"
 SUMMARY_SHEET = "Summary"
 CHART_SHEET = "Chart"
-#: Lines drawn at most on the chart.
-MAX_CHART_SERIES = 30
+#: The sheets, in the order of their tabs.
+SHEETS = (SUMMARY_SHEET, RATINGS_SHEET, CHART_SHEET)
+#: Client lines drawn at most on the chart (the cutoff line comes on top).
+MAX_CHART_SERIES = 8
 #: First row (0-based) of the numbers below the chart.
 CHART_DATA_ROW = 28
 #: Rows of a worksheet, header included (Excel's limit).
@@ -87,6 +96,14 @@ MAX_ROWS = 1_048_576
 MAX_TEXT = 32_767
 #: The ``date`` cells' number format.
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
+#: The column of the percent of maximum.
+POMP = "pomp"
+#: XlsxWriter's ``set_paper`` index of A4 (the paper of the clinics this was tried in).
+PAPER_A4 = 9
+#: Page header and footer codes: the sheet's name and the page (&A, &P, &N), the file's name
+#: and the day it is printed (&F, &D).
+PAGE_HEADER = "&L&A&RPage &P of &N"
+PAGE_FOOTER = "&L&F&R&D"
 #: Ratings rows written between two progress reports.
 PROGRESS_EVERY = 1_000
 
@@ -98,11 +115,13 @@ SAVING = "Saving the workbook"
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "client",
     "sessions",
+    "severity",
+    "latest_pomp",
+    "trend",
     "first_date",
     "latest_date",
     "latest_session",
     "latest_instrument",
-    "latest_pomp",
     "alerts",
     "alert_details",
 )
@@ -112,7 +131,8 @@ _WIDTHS = {
     "rated_at": 26,
     DATE_COLUMN: 17,
     "comment": 60,
-    "alert_details": 70,
+    "alert_details": 45,
+    "trend": 18,
     "first_date": 17,
     "latest_date": 17,
 }
@@ -139,6 +159,9 @@ class _Styles:
         #: The header cells' own (General) format, so a column's number format is not theirs.
         self.header = workbook.add_format()
         self.date = workbook.add_format({"num_format": DATE_FORMAT})
+        #: A percent of maximum below the low cutoff: Excel's "light red fill, dark red text".
+        self.below_cutoff = workbook.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
         self._numbers: dict[int, Any] = {}
 
     def number(self, places: int) -> Any:
@@ -218,6 +241,45 @@ def _table(
         ws.set_column(col, col, _WIDTHS.get(h, max(len(h) + 4, 9)), fmt)
 
 
+def _print_setup(ws: Any, header_row: int = 0) -> None:
+    """Landscape A4, one page wide (as many tall as it takes), ``header_row`` repeated at the top
+    of every page, the sheet's name and "Page N of M" in the page header."""
+    ws.set_landscape()
+    ws.set_paper(PAPER_A4)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.6)
+    ws.repeat_rows(header_row)
+    ws.set_header(PAGE_HEADER)
+    ws.set_footer(PAGE_FOOTER)
+
+
+def _mark_below_cutoff(
+    ws: Any,
+    first_row: int,
+    last_row: int,
+    cols: tuple[int, int],
+    cutoff: float,
+    styles: _Styles,
+) -> None:
+    """Fill red the numbers below ``cutoff`` in the columns ``cols`` (first, last) of these
+    rows: a conditional format, so a number typed in later is marked too. An empty cell is no
+    number (Excel would compare it as 0)."""
+    from xlsxwriter.utility import xl_rowcol_to_cell
+
+    cell = xl_rowcol_to_cell(first_row, cols[0])  # relative: each cell tests itself
+    ws.conditional_format(
+        first_row,
+        cols[0],
+        max(last_row, first_row),
+        cols[1],
+        {
+            "type": "formula",
+            "criteria": f"=AND(ISNUMBER({cell}),{cell}<{cutoff:g})",
+            "format": styles.below_cutoff,
+        },
+    )
+
+
 def ratings_header(layout: Layout) -> tuple[str, ...]:
     """The Ratings sheet's columns: the CSV layout with ``date`` after ``session``."""
     columns = list(layout.columns)
@@ -278,16 +340,16 @@ class RatingsCells:
 
 
 def _ratings_sheet(
-    workbook: Any,
+    ws: Any,
     sessions: list[SessionScore],
     layout: Layout,
     styles: _Styles,
     progress: Progress | None,
+    cutoff: float,
 ) -> None:
     """The Ratings table: one ``write_row`` per session, the number formats per column.
 
     Empties ``sessions`` as it goes: each session is dropped once its row is written."""
-    ws = workbook.add_worksheet(RATINGS_SHEET)
     header = ratings_header(layout)
     formats = [
         None
@@ -297,6 +359,10 @@ def _ratings_sheet(
     ]
     total = len(sessions)
     _table(ws, RATINGS_SHEET, header, total, styles, formats)
+    _print_setup(ws)
+    if POMP in header:
+        pomp_col = header.index(POMP)
+        _mark_below_cutoff(ws, 1, total, (pomp_col, pomp_col), cutoff, styles)
     text_columns = [col for col, column in enumerate(header) if column in TEXT_COLUMNS]
     cells = RatingsCells(layout, header)
     sessions.reverse()  # popped from the end, first session first
@@ -321,122 +387,10 @@ def _ratings_sheet(
         progress(WRITING, total, total)
 
 
-def _summary_rows(clients: Sequence[ClientScores]) -> list[dict[str, object]]:
-    rows = []
-    for cs in attention_order(list(clients)):
-        latest = cs.sessions[-1]
-        dates = [s.rating.rated_at for s in cs.sessions]
-        rows.append(
-            {
-                "client": cs.client,
-                "sessions": len(cs.sessions),
-                "first_date": min(dates).replace(tzinfo=None),
-                "latest_date": latest.rating.rated_at.replace(tzinfo=None),
-                "latest_session": latest.session,
-                "latest_instrument": latest.rating.instrument,
-                "latest_pomp": score_value(latest.pomp, "pomp"),
-                "alerts": alerts_cell(a.kind for a in latest.alerts) or None,
-                "alert_details": f"{ALERT_SEPARATOR} ".join(
-                    f"{a.kind}: {a.reason}" for a in latest.alerts
-                )
-                or None,
-            }
-        )
-    return rows
-
-
-def _summary_sheet(workbook: Any, rows: Sequence[dict[str, object]], styles: _Styles) -> None:
-    ws = workbook.add_worksheet(SUMMARY_SHEET)
-    _table(ws, SUMMARY_SHEET, SUMMARY_COLUMNS, len(rows), styles)
-    places = {"latest_pomp": 1}
-    for row, values in enumerate(rows, start=1):
-        for col, column in enumerate(SUMMARY_COLUMNS):
-            _write(ws, row, col, values.get(column), places.get(column, 0), styles)
-
-
-def chart_series(
-    clients: Sequence[ClientScores],
-) -> tuple[list[tuple[str, dict[int, float]]], int]:
-    """``(name, {session: pomp})`` per line, clients needing attention first, and how many lines
-    there would be without the ``MAX_CHART_SERIES`` limit."""
-    series: list[tuple[str, dict[int, float]]] = []
-    left_out = 0
-    for cs in attention_order(list(clients)):
-        instruments = cs.instruments
-        several = len(instruments) > 1
-        for instrument_id in instruments:
-            sessions = cs.sessions_of(instrument_id)
-            if len(series) >= MAX_CHART_SERIES:
-                # Only counted: a line has a point for every session with a pomp (score_value
-                # is None exactly when the pomp is).
-                left_out += any(s.pomp is not None for s in sessions)
-                continue
-            points: dict[int, float] = {}
-            for s in sessions:
-                value = score_value(s.pomp, "pomp")
-                if value is not None:
-                    points[s.session] = float(value)
-            if points:
-                name = f"{cs.client} ({instrument_id})" if several else cs.client
-                series.append((name, points))
-    return series, len(series) + left_out
-
-
-def _chart_sheet(
-    workbook: Any, series: Sequence[tuple[str, dict[int, float]]], total: int, styles: _Styles
-) -> None:
-    """The chart of ``series`` (``chart_series``: the lines drawn, and of how many)."""
-    ws = workbook.add_worksheet(CHART_SHEET)
-    if not series:
-        ws.write_string(0, 0, "No session has a percent of maximum to draw.")
-        return
-    sessions = sorted({n for _, points in series for n in points})
-    top = CHART_DATA_ROW
-    note = "Overall alliance: percent of maximum (pomp) by session, the numbers the chart draws."
-    if total > len(series):
-        note += (
-            f" Showing the {len(series)} lines of the clients who need attention first, of "
-            f"{total}; every client is on the {SUMMARY_SHEET} sheet."
-        )
-    ws.write_string(top - 1, 0, note)
-    ws.write_string(top, 0, "session")
-    for col, (name, _points) in enumerate(series, start=1):
-        _write(ws, top, col, name, 0, styles)
-    for row, session in enumerate(sessions, start=top + 1):
-        ws.write_number(row, 0, session)
-        for col, (_name, points) in enumerate(series, start=1):
-            _write(ws, row, col, points.get(session), 1, styles)
-    last = top + len(sessions)
-
-    chart = workbook.add_chart({"type": "line"})
-    for col in range(1, len(series) + 1):
-        chart.add_series(
-            {
-                "name": [CHART_SHEET, top, col],
-                "categories": [CHART_SHEET, top + 1, 0, last, 0],
-                "values": [CHART_SHEET, top + 1, col, last, col],
-                "marker": {"type": "circle", "size": 5},
-                "line": {"width": 1.75},
-            }
-        )
-    title = "Overall alliance by session"
-    if total > len(series):
-        title += f" ({len(series)} of {total} lines: those needing attention first)"
-    chart.set_title({"name": title, "name_font": {"size": 13}})
-    chart.set_x_axis({"name": "Session"})
-    chart.set_y_axis(
-        {
-            "name": "Percent of maximum",
-            "min": 0,
-            "max": 100,
-            "major_unit": 10,
-            "major_gridlines": {"visible": True},
-        }
-    )
-    chart.set_legend({"position": "right"})
-    chart.show_blanks_as("span")
-    chart.set_size({"width": 1000, "height": 540})
-    ws.insert_chart(0, 0, chart)
+def _add_sheets(workbook: Any) -> tuple[Any, Any, Any]:
+    """The Summary, Ratings and Chart sheets, in this order (the order of the tabs)."""
+    summary, ratings, chart = (workbook.add_worksheet(name) for name in SHEETS)
+    return summary, ratings, chart
 
 
 def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
@@ -452,7 +406,10 @@ def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
 
     ``progress(stage, done, total)``, if given, hears how far the export is: every
     ``PROGRESS_EVERY`` Ratings rows (``WRITING``), then ``SAVING`` 0 of 1 and 1 of 1 around the
-    time XlsxWriter writes and zips the sheets."""
+    time XlsxWriter writes and zips the sheets.
+
+    The percents of maximum below ``data.thresholds.low`` are marked red, and the chart draws
+    that cutoff."""
     try:
         import xlsxwriter
     except ImportError:
@@ -463,9 +420,20 @@ def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
             f"{data.session_count:,}. Export CSV instead (--format csv), or fewer ratings "
             "(--client, --since, --until). Nothing was written."
         )
+    from ratetool.exporters.xlsx_summary import (
+        _chart_sheet,
+        _summary_rows,
+        _summary_sheet,
+        chart_series,
+        ratings_rows,
+        triage_order,
+    )
+
     layout = data.layout
+    cutoff = data.thresholds.low
     sessions, clients = data.take()
-    summary = _summary_rows(clients)
+    clients = triage_order(clients)
+    summary = _summary_rows(clients, ratings_rows(sessions))
     series, total = chart_series(clients)
     del clients  # the last reference to the clients (each session's is in ``sessions``)
     buffer = io.BytesIO()
@@ -481,9 +449,13 @@ def to_xlsx(data: ExportData, progress: Progress | None = None) -> bytes:
             },
         )
         styles = _Styles(workbook)
-        _ratings_sheet(workbook, sessions, layout, styles, progress)
-        _summary_sheet(workbook, summary, styles)
-        _chart_sheet(workbook, series, total, styles)
+        summary_ws, ratings_ws, chart_ws = _add_sheets(workbook)
+        header = ratings_header(layout)
+        pomp_col = header.index(POMP) if POMP in header else None
+        _summary_sheet(summary_ws, summary, styles, cutoff, pomp_col)
+        del summary
+        _ratings_sheet(ratings_ws, sessions, layout, styles, progress, cutoff)
+        _chart_sheet(workbook, chart_ws, series, total, styles, cutoff)
         if progress is not None:
             progress(SAVING, 0, 1)
         workbook.close()
