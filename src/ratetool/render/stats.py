@@ -95,8 +95,8 @@ def stats_lines(data: Mapping[str, Any]) -> list[Any]:
         out.append("SEM and smallest reliable change: not computed (no usable alpha and SD).")
     else:
         out.append(
-            f"SEM {data['sem']:.2f} points; smallest reliable change {rc['points']:.2f} points "
-            f"({rc['percent_of_range']:.1f} percentage points of the range)"
+            f"SEM {data['sem']:.2f}; smallest reliable change {rc['points']:.2f} points of the "
+            f"total ({rc['percent_of_range']:.1f}% of its range)"
         )
     for note in data["notes"]:
         out.append(f"Note: {note}.")
