@@ -309,3 +309,13 @@ def test_write_norms_in_place_with_force_is_used_by_summary(config_dir: Path) ->
     run("instruments", "validate", str(installed))
     rc = json.loads(run("summary", "C-001", "--json").stdout)["reliable_change"]
     assert rc["reliable"] is True and rc["direction"] == "improved"
+
+
+def test_write_norms_refused_when_alpha_undefined(config_dir: Path, tmp_path: Path) -> None:
+    write_tri(config_dir)
+    for i in range(1, 4):
+        rate(f"C-00{i}", "5,5,5", f"2025-03-0{i}")  # no variance: alpha undefined
+    target = tmp_path / "copy.toml"
+    result = run("stats", "--write-norms", "tri", "--output", str(target), ok=False)
+    assert result.exit_code == 1 and "no norms can be written" in result.output
+    assert not target.exists()

@@ -157,6 +157,11 @@ def _write_norms(
         raise RatetoolError(
             f"{target.source}: {exc}; add --force to replace it. Nothing was written."
         ) from None
+    import tomllib
+
+    from ratetool.instruments import parse_instrument
+
+    parse_instrument(tomllib.loads(new), str(output))  # never write a copy that would not load
     atomic_write(output, new.encode("utf-8"))
     typer.echo(
         f"Wrote {output}: [norms] sd = {norms.sd}, reliability = {norms.reliability} "

@@ -339,12 +339,16 @@ def select(
 def all_stats(
     ratings: Iterable[Rating],
     resolve: Callable[[str, int], Instrument | None],
-    **filters: object,
+    *,
+    instrument: str | None = None,
+    since: date | None = None,
+    practitioner: str | None = None,
 ) -> tuple[list[VersionStats], list[tuple[str, int]]]:
     """Stats per instrument version, and the versions with no definition (not computed)."""
     out: list[VersionStats] = []
     missing: list[tuple[str, int]] = []
-    for (iid, version), group in select(ratings, **filters).items():  # type: ignore[arg-type]
+    groups = select(ratings, instrument=instrument, since=since, practitioner=practitioner)
+    for (iid, version), group in groups.items():
         definition = resolve(iid, version)
         if definition is None:
             missing.append((iid, version))
@@ -429,6 +433,12 @@ def norms_from(stats: VersionStats) -> Norms:
         raise ValueError(
             "no norms can be written: the SD of the total and an alpha between 0 and 1 (not 0 or "
             "1 themselves) are needed"
+        )
+    low, high = total_range(stats.instrument)
+    if sd > (high - low) / 2:
+        raise ValueError(
+            f"no norms can be written: the SD of the total ({sd:.4g}) is more than half its range, "
+            "which only happens with very few clients"
         )
     return Norms(sd=round(sd, 4), reliability=round(alpha, 4), source=norms_source(stats))
 
