@@ -48,6 +48,8 @@ TRI = (
 #   lower 1 - 0.027586 x 5.0526 = 0.86062, upper 1 - 0.027586 x 0.11136 = 0.99693
 # alpha without a: b and c, variances 1.3 + 1.3, totals 4 6 7 8 10 (variance 20/4 = 5):
 #   2 x (1 - 2.6/5) = 0.96
+# alpha without b: a and c, variances 2.5 + 1.3, totals 3 5 7 8 10 (mean 6.6, variance 29.2/4 =
+#   7.3): 2 x (1 - 3.8/7.3) = 0.95890
 # SEM = sqrt(14.5) x sqrt(0.4/14.5) = sqrt(0.4) = 0.63246
 # smallest reliable change = 1.96 x sqrt(2) x sqrt(0.4) = 1.96 x sqrt(0.8) = 1.75308 points,
 #   of a 3-15 range (12 points): 14.61 percentage points
@@ -104,6 +106,17 @@ def test_f_quantile_matches_printed_tables(p: float, df1: int, df2: int, table: 
     assert f_quantile(p, df1, df2) == pytest.approx(table, abs=5e-3 if table > 100 else 5e-5)
 
 
+def test_variance_matches_statistics() -> None:
+    import random
+    import statistics
+
+    from ratetool.scoring.stats import variance
+
+    values = [random.Random(4).randint(0, 10) for _ in range(500)]
+    assert variance(values) == pytest.approx(statistics.variance(values), rel=1e-12)
+    assert variance([1, 2, 3, 4]) == pytest.approx(5 / 3)
+
+
 def test_f_lower_quantile_is_reciprocal_of_upper() -> None:
     assert f_quantile(0.025, 4, 8) == pytest.approx(1 / f_quantile(0.975, 8, 4), rel=1e-9)
 
@@ -119,6 +132,7 @@ def test_alpha_feldt_and_if_dropped_by_hand() -> None:
     assert a.ci_low == pytest.approx(0.86062, abs=5e-5)
     assert a.ci_high == pytest.approx(0.99693, abs=5e-5)
     assert a.if_dropped["a"] == pytest.approx(0.96)
+    assert a.if_dropped["b"] == pytest.approx(2 * (1 - 3.8 / 7.3))
     assert feldt_interval(a.value, 5, 3) == (a.ci_low, a.ci_high)
 
 
@@ -246,7 +260,10 @@ def test_table_fits_80_columns(
         rate(f"C-00{i}", answers, f"2025-03-0{i + 1}", instrument=instrument)
     rate("C-009", answers.replace("4", "2", 3), "2025-03-09", instrument=instrument)
     out = run("stats").stdout
-    assert "First rating per client: alpha" in out and "All ratings (not independent)" in out
+    assert (
+        "First rating per client (CI: Feldt): alpha" in out
+        and "All ratings (not independent)" in out
+    )
     assert max(len(line) for line in out.splitlines()) <= 80
     assert f"{instrument} version 1" in out
 

@@ -29,7 +29,7 @@ def _alpha_line(label: str, a: Mapping[str, Any]) -> str:
     if a["alpha"] is None:
         return f"{label}: alpha not computed ({a['why_missing']}; n = {a['n']})"
     ci = a["ci95"]
-    interval = "" if ci is None else f", 95% CI {ci[0]:.2f} to {ci[1]:.2f} (Feldt)"
+    interval = "" if ci is None else f", 95% CI {ci[0]:.2f} to {ci[1]:.2f}"
     return f"{label}: alpha {a['alpha']:.2f}{interval}, n = {a['n']}"
 
 
@@ -88,7 +88,7 @@ def stats_lines(data: Mapping[str, Any]) -> list[Any]:
             rows,
         )
     )
-    out.append(_alpha_line("First rating per client", first))
+    out.append(_alpha_line("First rating per client (CI: Feldt)", first))
     out.append(_alpha_line("All ratings (not independent)", data["alpha_all_ratings"]))
     rc = data["smallest_reliable_change"]
     if data["sem"] is None or rc["points"] is None:

