@@ -177,6 +177,7 @@ COMMANDS: dict[str, str] = {
     "import": "import_",
     "check": "check",
     "migrate": "migrate",
+    "stats": "stats",
     "instruments": "instruments",
     "paths": "paths_init",
     "init": "paths_init",
