@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ratetool.codes import validate_client_code
-from ratetool.csvformat import is_reserved
 from ratetool.errors import StoreError
 from ratetool.model import Rating
 from ratetool.store import (
@@ -40,7 +39,7 @@ from ratetool.store.csv_corrections import (
     shown_codes,
     sources,
 )
-from ratetool.store.csv_format import RATINGS_NAME, Header, is_correction_column
+from ratetool.store.csv_format import RATINGS_NAME, Header
 from ratetool.store.csv_index import (
     CACHE_DIR,
     INDEX_NAME,
@@ -52,7 +51,6 @@ from ratetool.store.csv_index import (
 )
 from ratetool.store.csv_parse import ParsedCsv, parse_csv_bytes, parse_more
 from ratetool.store.csv_write import RowWriter
-from ratetool.store.records import ITEM_ID_RE
 
 if TYPE_CHECKING:
     from ratetool.corrections import Correction
@@ -75,12 +73,6 @@ def _refuse_renamed(codes: Iterable[str], renames: dict[str, str]) -> None:
                 f"Client code {code} was renamed to {new} (`ratetool clients rename`); its "
                 f"sessions are shown under {new}. Use {new} for this client. Nothing was written."
             )
-
-
-def _reserved(name: str) -> bool:
-    """A name no item column may have: one of ratetool's own columns (the correction columns
-    too) or ``*_score``."""
-    return is_reserved(name) or is_correction_column(name)
 
 
 def _pairs(spans: list[int]) -> Iterator[tuple[int, int]]:
@@ -473,29 +465,9 @@ class CsvStore(Store):
     # -- writing -------------------------------------------------------------------------------
     def new_header(self, ratings: Sequence[Rating] = ()) -> Header:
         """The header of a new file: a column for every item of every instrument known now."""
-        from ratetool.store.csv_write import known_items
+        from ratetool.store.csv_write import header_for
 
-        items: dict[str, None] = {}
-        for item in [*known_items(self.resolve), *self.item_columns]:
-            if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
-                items.setdefault(item, None)
-        for rating in ratings:
-            instrument = self._resolve(rating)
-            for item in instrument.item_ids if instrument is not None else ():
-                if ITEM_ID_RE.fullmatch(item) and not _reserved(item):
-                    items.setdefault(item, None)
-            for item in rating.answers:
-                if item in items:
-                    continue
-                if not isinstance(item, str) or not ITEM_ID_RE.fullmatch(item) or _reserved(item):
-                    raise StoreError(
-                        f"item {item!r} of instrument {rating.instrument} cannot have a column "
-                        "in ratings.csv (it is not an item id, or it is the name of one of "
-                        "ratetool's own columns); keep this data folder on the toml store. "
-                        "Nothing was written."
-                    )
-                items[item] = None
-        return Header.for_items(items)
+        return header_for(self.resolve, self.item_columns, ratings, self._resolve)
 
     def _resolve(self, rating: Rating) -> Instrument | None:
         if self.resolve is None:
@@ -619,25 +591,8 @@ class CsvStore(Store):
         ``ratings.csv`` (its header was fixed when the file was created), or can have one in a
         new file. ``StoreError`` with what to do otherwise."""
         super().check_can_add(client, instrument)
-        header = self._view().header or self.header
-        if header is None:  # a new file gets a column for every item that can be a column
-            unfit = [
-                i for i in instrument.item_ids if not ITEM_ID_RE.fullmatch(i) or is_reserved(i)
-            ]
-            if unfit:
-                raise StoreError(
-                    f"item {unfit[0]!r} of instrument {instrument.id} cannot have a column in "
-                    "ratings.csv (it is the name of one of ratetool's own columns); keep this "
-                    "data folder on the toml store. Nothing was written."
-                )
-            return
-        missing = [i for i in instrument.item_ids if i not in header.items]
-        if missing:
-            s = "s" if len(missing) > 1 else ""
-            raise StoreError(
-                f"{self.path} has no column for item{s} {', '.join(missing)} of instrument "
-                f"{instrument.id} (its columns were fixed when the file was created, before this "
-                "instrument was known). Run `ratetool migrate --to csv` to write a new "
-                "ratings.csv with a column for every instrument known now (the old file is "
-                "kept), then try again. Nothing was written."
-            )
+        from ratetool.store.csv_write import column_problem
+
+        problem = column_problem(self._view().header or self.header, instrument, self.path)
+        if problem is not None:
+            raise StoreError(problem)

@@ -3,7 +3,7 @@ back, and the items a new file gets columns for."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from ratetool.store.records import ITEM_ID_RE
 
 if TYPE_CHECKING:
     from ratetool.corrections import Correction
+    from ratetool.instruments import Instrument
     from ratetool.store import Resolver
 
 
@@ -163,3 +164,74 @@ def known_items(resolve: Resolver | None) -> list[str]:
             if instrument is not None:
                 items.extend(instrument.item_ids)
     return items
+
+
+# -- the columns of a new file ------------------------------------------------------------------
+
+
+def reserved(name: str) -> bool:
+    """A name no item column may have: one of ratetool's own columns (the correction columns
+    too) or ``*_score``."""
+    from ratetool.csvformat import is_reserved
+    from ratetool.store.csv_format import is_correction_column
+
+    return is_reserved(name) or is_correction_column(name)
+
+
+def header_for(
+    resolve: Resolver | None,
+    item_columns: Sequence[str],
+    ratings: Sequence[Rating],
+    resolve_rating: Callable[[Rating], Instrument | None],
+) -> Header:
+    """The header of a new ``ratings.csv``: a column for every item of every instrument known
+    now (``known_items``), of ``item_columns`` and of ``ratings``; ``StoreError`` for an answer
+    whose item cannot be a column."""
+    items: dict[str, None] = {}
+    for item in [*known_items(resolve), *item_columns]:
+        if ITEM_ID_RE.fullmatch(item) and not reserved(item):
+            items.setdefault(item, None)
+    for rating in ratings:
+        instrument = resolve_rating(rating)
+        for item in instrument.item_ids if instrument is not None else ():
+            if ITEM_ID_RE.fullmatch(item) and not reserved(item):
+                items.setdefault(item, None)
+        for item in rating.answers:
+            if item in items:
+                continue
+            if not isinstance(item, str) or not ITEM_ID_RE.fullmatch(item) or reserved(item):
+                raise StoreError(
+                    f"item {item!r} of instrument {rating.instrument} cannot have a column "
+                    "in ratings.csv (it is not an item id, or it is the name of one of "
+                    "ratetool's own columns); keep this data folder on the toml store. "
+                    "Nothing was written."
+                )
+            items[item] = None
+    return Header.for_items(items)
+
+
+def column_problem(header: Header | None, instrument: Instrument, path: Path) -> str | None:
+    """Why a rating with ``instrument`` cannot be appended to ``path`` with ``header`` (``None``:
+    a new file), or ``None``: every item needs a column, fixed when the file was created."""
+    from ratetool.csvformat import is_reserved
+
+    if header is None:  # a new file gets a column for every item that can be a column
+        unfit = [i for i in instrument.item_ids if not ITEM_ID_RE.fullmatch(i) or is_reserved(i)]
+        if unfit:
+            return (
+                f"item {unfit[0]!r} of instrument {instrument.id} cannot have a column in "
+                "ratings.csv (it is the name of one of ratetool's own columns); keep this "
+                "data folder on the toml store. Nothing was written."
+            )
+        return None
+    missing = [i for i in instrument.item_ids if i not in header.items]
+    if not missing:
+        return None
+    s = "s" if len(missing) > 1 else ""
+    return (
+        f"{path} has no column for item{s} {', '.join(missing)} of instrument "
+        f"{instrument.id} (its columns were fixed when the file was created, before this "
+        "instrument was known). Run `ratetool migrate --to csv` to write a new "
+        "ratings.csv with a column for every instrument known now (the old file is "
+        "kept), then try again. Nothing was written."
+    )
