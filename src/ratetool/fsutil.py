@@ -114,6 +114,14 @@ def open_private(path: Path, flags: int) -> int:
         raise
 
 
+def write_durably(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write less than asked) and fsync it."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+
+
 def append_durably(path: Path, data: bytes, inside: Path | None = None) -> None:
     """Append ``data`` to ``path`` in one write, then flush and fsync.
 
@@ -139,11 +147,7 @@ def append_durably(path: Path, data: bytes, inside: Path | None = None) -> None:
         except FileExistsError:
             continue  # made by someone else meanwhile: append to it
     try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
+        write_durably(fd, data)
     except BaseException:
         os.close(fd)
         if created:
@@ -171,10 +175,7 @@ def atomic_write(path: Path, data: bytes, inside: Path | None = None) -> None:
     fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            write_durably(fd, data)
         finally:
             os.close(fd)
         os.replace(tmp, path)

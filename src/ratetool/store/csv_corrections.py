@@ -354,7 +354,7 @@ def write_anew(path: Path, data_dir: Path, parsed: ParsedCsv, header: Header, la
     """Replace ``path`` by the rows of ``parsed`` (a full parse with no problem, under the
     lock) in ``header``'s layout, after checking that the new bytes read back the same; the old
     file is kept whole (a second name, or a durable copy) and returned. Fsynced throughout."""
-    from ratetool.fsutil import append_durably, fsync_dir, open_private, refuse_links
+    from ratetool.fsutil import append_durably, fsync_dir, open_private, refuse_links, write_durably
     from ratetool.store.csv_parse import parse_csv_bytes
 
     refuse_links(path, data_dir)
@@ -370,10 +370,7 @@ def write_anew(path: Path, data_dir: Path, parsed: ParsedCsv, header: Header, la
     fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            write_durably(fd, data)
         finally:
             os.close(fd)
         kept = kept_name(path, label)

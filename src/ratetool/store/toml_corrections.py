@@ -221,15 +221,12 @@ def _write_new(path: Path, data: bytes, inside: Path) -> None:
     """Create ``path`` (never over an existing file or link: ``FileExistsError``), write
     ``data``, fsync it and its folder. A file this call created is removed again if writing
     fails."""
-    from ratetool.fsutil import fsync_dir, open_private, refuse_links
+    from ratetool.fsutil import fsync_dir, open_private, refuse_links, write_durably
 
     refuse_links(path.parent, inside)
     fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        write_durably(fd, data)
     except BaseException:
         os.close(fd)
         try:
