@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,17 +24,6 @@ HELP = (
     "--write-norms writes the SD and alpha as [norms] into a copy of a custom instrument "
     "(--output FILE), for the summary's reliable change. Formulas: docs/stats.md."
 )
-
-
-def _parse_since(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date; give one like 2026-11-03.", param_hint="'--since'"
-        ) from None
 
 
 def stats(
@@ -87,11 +75,12 @@ def stats(
         ),
     ] = False,
 ) -> None:
+    from ratetool.cli.summary import parse_since
     from ratetool.errors import RatetoolError
     from ratetool.scoring.stats import all_stats, stats_json
 
     state = get_state(ctx)
-    since_day = _parse_since(since)
+    since_day = parse_since(since)
     target = None
     if write_norms is not None:
         target = state.registry.get(write_norms)

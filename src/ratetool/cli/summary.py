@@ -39,7 +39,7 @@ class By(str, Enum):
     month = "month"
 
 
-def _parse_since(value: str | None) -> date | None:
+def parse_since(value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -125,7 +125,7 @@ def summary(
     ] = DEFAULT_TOP,
 ) -> None:
     state = get_state(ctx)
-    since_day = _parse_since(since)
+    since_day = parse_since(since)
     if client is not None:
         for flag, given in (
             ("--since", since is not None),

@@ -173,17 +173,17 @@ class Store(ABC):
             self._refuse_case_twins(ratings)
             return self.add_locked(ratings, number_sessions, skip_existing_ids)
 
+    @abstractmethod
     def add_corrections(self, corrections: Sequence[Correction]) -> list[Path]:
         """Append void and amend corrections (``ratetool.corrections``) under the data-folder
         lock, after ``corrections.check_new`` accepts each against the client's corrected view
         read under that lock; returns the files written. Every byte already in a file stays."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rename_client(self, correction: Correction) -> list[Path]:
         """Show every rating of ``correction.client`` under ``correction.new_client`` from now
         on (a ``rename`` correction), keeping all that was stored. Refused (``CorrectionError``)
         when the new code already has ratings, or differs from a stored code only in case."""
-        raise NotImplementedError
 
     def renamed_to(self, client: str) -> str | None:
         """The code ``client`` was renamed to with ``clients rename`` (its sessions are shown
