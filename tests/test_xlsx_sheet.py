@@ -169,13 +169,14 @@ def expected_rows(data: ExportData) -> list[dict[str, object]]:
 
 
 def number_format(column: str) -> str:
+    """A column's number format: decimal places shown, whole numbers in General."""
     if column in SCORE_COLUMNS:
         places = places_for(column)
     elif column.endswith("_score"):
         places = places_for("dimension")
     else:
         places = 0
-    return "0" if places == 0 else "0." + "0" * places
+    return "General" if places == 0 else "0." + "0" * places
 
 
 # -- the exported workbook against the data ------------------------------------------------------

@@ -165,8 +165,12 @@ class _Styles:
         self._numbers: dict[int, Any] = {}
 
     def number(self, places: int) -> Any:
+        """The format that shows ``places`` decimal places; ``None`` (General) for 0 places:
+        General shows a whole number as it is, and a cell without a format is less to write."""
+        if places == 0:
+            return None
         if places not in self._numbers:
-            pattern = "0" if places == 0 else "0." + "0" * places
+            pattern = "0." + "0" * places
             self._numbers[places] = self.workbook.add_format({"num_format": pattern})
         return self._numbers[places]
 
