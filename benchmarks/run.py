@@ -204,10 +204,17 @@ def failures(samples: list[Sample], who: str) -> str:
     return f"{who} failed (exit {', '.join(map(str, bad))})" if bad else ""
 
 
+def paired_ratio(ra: list[Sample], rb: list[Sample]) -> float:
+    """The median of the ratios of the runs taken in turn (A B A B ...: ``ra[i]`` beside
+    ``rb[i]``). A shared machine's speed drifts within a minute; each pair ran at about the
+    same speed, so its ratio carries less of the drift than the ratio of the two medians."""
+    return statistics.median(a.seconds / b.seconds for a, b in zip(ra, rb, strict=True))
+
+
 def time_line(name: str, floor: str, ra: list[Sample], rb: list[Sample], limit: float) -> Line:
     a, b = median_seconds(ra), median_seconds(rb)
     note = failures(ra, "command") or failures(rb, "floor")
-    ratio = a / b
+    ratio = paired_ratio(ra, rb)
     return Line(
         name,
         floor,

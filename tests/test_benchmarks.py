@@ -117,3 +117,15 @@ def test_a_target_fails_over_its_ratio_or_when_the_command_fails() -> None:
     assert (line.ok, line.ratio) == (False, "2.00x")
     assert run.time_line("t", "f", [run.Sample(0.1, None, 1)], [slow], 1.2).ok is False
     assert run.time_line("t", "f", [fast], [run.Sample(0.2, None, 2)], 1.2).ok is False
+
+
+def test_the_ratio_is_taken_pair_by_pair() -> None:
+    """Runs taken in turn on a machine whose speed drifts (here it doubles half-way, and one
+    floor run is caught by a slow moment): each pair's ratio holds, the medians' would not."""
+    run = load(BENCH / "run.py")
+    seconds = [(1.1, 1.0), (1.1, 1.0), (1.1, 1.5), (2.2, 2.0), (2.2, 2.0)]
+    ra = [run.Sample(a, None, 0) for a, _ in seconds]
+    rb = [run.Sample(b, None, 0) for _, b in seconds]
+    line = run.time_line("t", "f", ra, rb, 1.15)
+    assert (line.measured, line.floor_value) == ("1.10 s", "1.50 s")  # medians: 0.73x
+    assert (line.ok, line.ratio) == (True, "1.10x")
