@@ -1,6 +1,6 @@
 """Benchmark ratetool against the floor of the libraries it is built on, and check the targets.
 
-    python benchmarks/run.py [--runs 11] [--heavy-runs 3] [--keep DIR] [--only TEXT] [--quick]
+    python benchmarks/run.py [--runs 11] [--heavy-runs 5] [--keep DIR] [--only TEXT] [--quick]
 
 Each target compares a whole ``ratetool`` process (the one installed beside this Python) with a
 floor: a small script in ``benchmarks/floors/`` that does only what the chosen libraries must do
@@ -520,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, help="runs per command and floor (default 11)")
     parser.add_argument(
-        "--heavy-runs", type=int, help="runs for the no-cache summary and exports (default 3)"
+        "--heavy-runs", type=int, help="runs for the no-cache summary and exports (default 5)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="smoke test: 100 x 20 data, 3 runs, 1 heavy run"
@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     runs = args.runs or (3 if args.quick else 11)
-    heavy_runs = args.heavy_runs or (1 if args.quick else 3)
+    heavy_runs = args.heavy_runs or (1 if args.quick else 5)
     if runs < 1 or heavy_runs < 1:
         parser.error("--runs and --heavy-runs must be at least 1")
     chosen = [
