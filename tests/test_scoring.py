@@ -1031,3 +1031,24 @@ def test_importing_scoring_does_not_import_typer_or_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 6), st.sampled_from(["checkin", "other"]), st.integers(0, 9)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_latest_sessions_are_every_rating_of_the_highest_session_number(plan) -> None:
+    """Whatever the order ratings come in, and however many share a session number: the latest
+    group is every rating of the highest number, in the client's order."""
+    ratings = [
+        rating(session, checkin_answers(7, 8, 9, 10), instrument=iid, minutes=minutes)
+        for session, iid, minutes in plan
+    ]
+    ratings = list({r.id: r for r in ratings}.values())  # ids are unique in a client's file
+    scores = score_client(ratings, resolver(checkin(), checkin(id="other")))
+    last = max(r.session for r in ratings)
+    assert scores.latest_sessions == [s for s in scores.sessions if s.session == last]
+    assert scores.latest_sessions  # never empty when there are sessions

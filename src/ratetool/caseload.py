@@ -44,12 +44,17 @@ def caseload_part(ratings: list[Rating], settings: Settings) -> tuple[dict[str, 
     row = caseload_row(0, scores)
     del row["attention"]
     key = [None if isinstance(v, float) and math.isinf(v) else v for v in attention_key(scores)]
-    dates: dict[str, str] = {}
+    days: dict[str | None, date] = {}  # the latest day by each practitioner, as written
     for r in ratings:
-        who = (r.practitioner or "").casefold()
-        day = r.rated_at.date().isoformat()
-        if dates.get(who, "") < day:
-            dates[who] = day
+        day = r.rated_at.date()
+        known = days.get(r.practitioner)
+        if known is None or known < day:
+            days[r.practitioner] = day
+    dates: dict[str, str] = {}  # by practitioner, case-insensitive
+    for who, day in days.items():
+        folded, text = (who or "").casefold(), day.isoformat()
+        if dates.get(folded, "") < text:
+            dates[folded] = text
     complete = all(s.instrument is not None for s in scores.sessions)
     text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
     return {"row": text, "key": key, "dates": dates}, complete

@@ -85,11 +85,17 @@ class ClientScores:
 
     @property
     def latest_sessions(self) -> list[SessionScore]:
-        """Every rating of the client's highest session number (one per instrument, usually)."""
-        if not self.sessions:
+        """Every rating of the client's highest session number (one per instrument, usually):
+        the last ones, the sessions being in session-number order (looked for from the end, as
+        the caseload asks for them four times per client)."""
+        sessions = self.sessions
+        if not sessions:
             return []
-        last = max(s.session for s in self.sessions)
-        return [s for s in self.sessions if s.session == last]
+        last = sessions[-1].rating.session
+        first = len(sessions) - 1
+        while first > 0 and sessions[first - 1].rating.session == last:
+            first -= 1
+        return sessions[first:]
 
     def latest(self, instrument_id: str) -> SessionScore | None:
         """The latest rating with ``instrument_id``, or ``None``."""
