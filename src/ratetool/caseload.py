@@ -52,9 +52,9 @@ def caseload_part(ratings: list[Rating], settings: Settings) -> tuple[dict[str, 
             days[r.practitioner] = day
     dates: dict[str, str] = {}  # by practitioner, case-insensitive
     for who, day in days.items():
-        folded, text = (who or "").casefold(), day.isoformat()
-        if dates.get(folded, "") < text:
-            dates[folded] = text
+        folded, iso = (who or "").casefold(), day.isoformat()
+        if dates.get(folded, "") < iso:
+            dates[folded] = iso
     complete = all(s.instrument is not None for s in scores.sessions)
     text = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
     return {"row": text, "key": key, "dates": dates}, complete
