@@ -458,7 +458,8 @@ def test_no_cache_neither_reads_nor_writes(store_kind: str, data_dir: Path) -> N
 
 
 # ------------------------------------------------------------------------------------------------
-# 9. A summary answered from the cache loads neither scoring nor the instruments
+# 9. A summary answered from the cache loads neither scoring, the instruments, the parser of
+#    the clients' files nor the drawing of one client
 
 PROBE = textwrap.dedent(
     """
@@ -470,7 +471,9 @@ PROBE = textwrap.dedent(
         code = None
     except SystemExit as exc:
         code = exc.code
-    heavy = ["ratetool.scoring", "ratetool.report", "ratetool.instruments"]
+    heavy = ["ratetool.scoring", "ratetool.report", "ratetool.instruments",
+             "ratetool.store.toml_parse", "ratetool.store.records", "ratetool.model",
+             "ratetool.render.client"]
     sys.stdout.flush()
     print("\\nPROBE " + json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
     """
@@ -503,8 +506,11 @@ def test_warm_summary_stays_light(data_dir: Path) -> None:
     bypassed, report = probe(no_cache=True)  # control: the probe sees them when scoring runs
     assert sorted(report["loaded"]) == [
         "ratetool.instruments",
+        "ratetool.model",
         "ratetool.report",
         "ratetool.scoring",
+        "ratetool.store.records",
+        "ratetool.store.toml_parse",
     ]
     assert bypassed == warm
 

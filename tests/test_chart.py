@@ -110,7 +110,7 @@ def test_every_row_label_is_exact_at_every_height(height: int, values: list[floa
     """Each labelled row is exactly its value, rows are evenly spaced, the cutoff is on the row of
     90, and every point is on the row nearest its value, at every height (the plot is taller than
     asked rather than coarser than 10 percentage points a row)."""
-    from ratetool.render import chart_text
+    from ratetool.render.chart import chart_text
 
     text = chart_text(
         title="t",
@@ -251,7 +251,7 @@ def test_chart_of_one_session_and_of_sessions_without_a_score() -> None:
     rate("C-001", "9,9,9,9", "2025-03-01")
     one = run("chart", "C-001", "--width", "80").stdout
     assert "1 session" in one and "O" in "".join(d for _, d in rows(one))
-    from ratetool.render import chart_text
+    from ratetool.render.chart import chart_text
 
     empty = chart_text(
         title="none",
@@ -294,7 +294,7 @@ def test_chart_errors() -> None:
 
 
 def test_chart_markers_are_distinct() -> None:
-    from ratetool.render import chart_markers
+    from ratetool.render.chart import chart_markers
 
     assert chart_markers(["Empathy", "Warmth", "Genuineness", "Trust", "Overall"]) == list("EWGTO")
     assert chart_markers(["Bond", "Boundaries", "Belief", "Overall"]) == ["B", "b", "1", "O"]

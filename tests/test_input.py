@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from helpers.store_kit import folder_snapshot
 from ratetool import limits
 from ratetool.cli import app
-from ratetool.render import chart_text
+from ratetool.render.chart import chart_text
 
 HEADER = "client,date,empathy,warmth,genuineness,trust,comment\n"
 ESC_BEL_DEL = "a\x1b[31mred\x07bell\x7fdel"

@@ -74,7 +74,7 @@ def ratetool(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[byt
 def test_columns_are_as_wide_as_their_widest_cell_numbers_right_aligned() -> None:
     from rich.console import Console
 
-    from ratetool.render import table
+    from ratetool.render.tables import table
 
     t = table(
         [("Date", {"no_wrap": True}), ("#", {"justify": "right", "no_wrap": True}), "Alerts"],

@@ -43,7 +43,7 @@ from ratetool.errors import (
 )
 from ratetool.model import Rating, validate_client_code
 from ratetool.store import LOCK_NAME, Store, open_store
-from ratetool.store.toml_store import parse_client_bytes
+from ratetool.store.toml_parse import parse_client_bytes
 
 POSIX = os.name == "posix"
 posix_only = pytest.mark.posix_only  # file modes: deselected where there are none (conftest)
@@ -872,18 +872,18 @@ def test_a_toml_append_reuses_the_parse_of_the_same_bytes_only(
     """`rate` reads the client's file before the first question and again under the lock: the
     same bytes are parsed once; bytes changed in between (another window saved) are parsed
     again, so the new session number follows the other window's."""
-    from ratetool.store import toml_store
+    from ratetool.store import toml_parse
 
     store = open_store(data_dir, "toml")
     store.add([make_rating(CLIENT, n) for n in range(3)])
     parses: list[int] = []
-    real = toml_store.parse_client_bytes
+    real = toml_parse.parse_client_bytes
 
-    def counting(path: Path, data: bytes, client: str, *rules) -> toml_store.ParsedFile:
+    def counting(path: Path, data: bytes, client: str, *rules) -> toml_parse.ParsedFile:
         parses.append(len(data))
         return real(path, data, client, *rules)
 
-    monkeypatch.setattr(toml_store, "parse_client_bytes", counting)
+    monkeypatch.setattr(toml_parse, "parse_client_bytes", counting)
     store = open_store(data_dir, "toml")
     before = store.read_client(CLIENT)
     before.ratings.clear()  # what a caller does with its copy never reaches the next read

@@ -405,7 +405,7 @@ def test_colour_when_forced_keeps_symbols_and_words(monkeypatch: pytest.MonkeyPa
 
 
 def test_ascii_fallback_when_the_output_cannot_show_symbols() -> None:
-    from ratetool.render import ASCII, band_label, glyphs, sparkline
+    from ratetool.render.text import ASCII, band_label, glyphs, sparkline
 
     class Latin1:
         encoding = "latin-1"
@@ -417,7 +417,7 @@ def test_ascii_fallback_when_the_output_cannot_show_symbols() -> None:
 
 
 def test_sparkline_levels_and_missing() -> None:
-    from ratetool.render import sparkline
+    from ratetool.render.text import sparkline
 
     assert sparkline([0, 5, 10], 0, 10) == "▁▅█"
     assert sparkline([None, 10, -3], 5, 10) == "·█▁"  # below the range shows as the lowest
@@ -830,3 +830,26 @@ def test_report_module_imports_neither_typer_nor_rich() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_client_summary_loads_only_what_it_draws() -> None:
+    """``summary CLIENT`` draws one client: neither the caseload's drawing nor its cache
+    (``json``), nor the line chart, are loaded (each costs start-up time on every run)."""
+    import subprocess
+    import sys
+
+    rate("C-1", "9,8,9,8", "2026-10-01")
+    code = (
+        "import sys, ratetool.cli\n"
+        "sys.argv = ['ratetool', 'summary', 'C-1']\n"
+        "try:\n"
+        "    ratetool.cli.main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('json', 'ratetool.cache', 'ratetool.render.caseload', 'ratetool.render.chart',"
+        " 'ratetool.render.client')\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "C-1: 1 session" in out.stdout
+    assert out.stdout.rstrip().endswith("LOADED ['ratetool.render.client']"), out.stdout

@@ -31,11 +31,25 @@ MAX_CELL = 131_072
 #: Control characters refused in a comment: C0 (but tab and line feed), DEL and C1. A carriage
 #: return is refused too: a line break is a line feed (``\r\n`` is turned into ``\n`` on entry).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-#: A lone surrogate: how Python hands over a byte that is not UTF-8 on the command line (or a
-#: JSON escape such as ``\udcff``); it cannot be written to a UTF-8 file, nor shown.
-_UNDECODABLE = re.compile("[\ud800-\udfff]")
-#: Either of them: what ``visible`` shows as an escape.
-_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _control_escape(found: re.Match[str]) -> str:
+    return f"\\x{ord(found.group()):02x}"
+
+
+def _undecodable_at(text: str) -> int | None:
+    """Where ``text`` holds a lone surrogate, or ``None``: how Python hands over a byte that is
+    not UTF-8 on the command line (or a JSON escape such as ``\\udcff``). It is exactly what
+    cannot be encoded as UTF-8, so it cannot be written to a file, nor shown. (Asked of the
+    codec rather than a regular expression over the surrogate range, which takes half a
+    millisecond to compile at every start.)"""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
 
 
 def latest_date(today: date | None = None) -> date:
@@ -67,10 +81,10 @@ def comment_problem(text: str) -> str | None:
     (a comment keeps tabs and line breaks; anything else could rewrite a terminal)."""
     if len(text) > MAX_COMMENT:
         return f"the comment is {len(text):,} characters long; at most {MAX_COMMENT:,}"
-    bad = _UNDECODABLE.search(text)
+    bad = _undecodable_at(text)
     if bad is not None:
         return (
-            f"the comment holds a byte that is not UTF-8 text at character {bad.start() + 1} "
+            f"the comment holds a byte that is not UTF-8 text at character {bad + 1} "
             "(is the terminal set to UTF-8?)"
         )
     found = _CONTROL.search(text)
@@ -97,19 +111,18 @@ def normalise_line_breaks(text: str) -> str:
 
 def visible(text: str) -> str:
     """``text`` with every control character but tab and line feed shown as an escape
-    (``\\x1b``): what is shown on a terminal from a file can never recolour or rewrite it."""
-    return _UNSHOWABLE.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
+    (``\\x1b``), and a byte that was not UTF-8 as its Python escape (``\\udcff``): what is shown
+    on a terminal from a file can never recolour or rewrite it."""
+    shown = _CONTROL.sub(_control_escape, text)
+    if _undecodable_at(shown) is not None:
+        shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+    return shown
 
 
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a control character other than tab and line feed, or a byte that
     was not UTF-8 (a lone surrogate)."""
-    return _UNSHOWABLE.search(text) is not None
+    return _CONTROL.search(text) is not None or _undecodable_at(text) is not None
 
 
 #: Brackets within brackets a file may nest before it is called nested too deeply (Python's

@@ -125,7 +125,8 @@ def chart(
     else:
         series = [overall]
 
-    from ratetool.render import chart_text, console
+    from ratetool.render.chart import chart_text
+    from ratetool.render.tables import console
 
     con = console()
     if width is None:

@@ -76,7 +76,7 @@ def clients(
 
 
 def _print_rows(rows: list[ClientRow]) -> None:
-    from ratetool.render import print_table
+    from ratetool.render.tables import print_table
 
     print_table(
         ["Client", ("Sessions", {"justify": "right"}), "First", "Last"],

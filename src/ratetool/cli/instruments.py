@@ -98,7 +98,7 @@ def show(
     if inst.norms:
         n = inst.norms
         typer.echo(f"Norms (total score): sd {n.sd}, reliability {n.reliability}; {n.source}")
-    from ratetool.render import print_table
+    from ratetool.render.tables import print_table
 
     labels = {d.id: d.label for d in inst.dimensions}
     print_table(

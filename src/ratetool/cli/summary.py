@@ -211,8 +211,7 @@ def _client_summary(
     if as_json:
         _json(data)
     else:
-        from ratetool.render import print_client_summary
-        from ratetool.render.client import print_history
+        from ratetool.render.client import print_client_summary, print_history
 
         if result.ratings:
             notes = {iid: rc_note(report, iid) for iid in report.instruments}
@@ -266,7 +265,7 @@ def _caseload_summary(
         elif not months:
             typer.echo(_nothing(state, filters))
         else:
-            from ratetool.render import print_months
+            from ratetool.render.caseload import print_months
 
             print_months(months, filters)
         _done(result.problems, as_json=as_json)
@@ -281,7 +280,7 @@ def _caseload_summary(
     elif not rows:
         typer.echo(_nothing(state, filters))
     else:
-        from ratetool.render import print_caseload
+        from ratetool.render.caseload import print_caseload
 
         print_caseload(rows, dict(settings.alerts), limit=limit, filters=filters)
     _done(problems, as_json=as_json)

@@ -9,7 +9,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ratetool.render.chart import spark_range, sparkline
 from ratetool.render.tables import (
     ColumnSpec,
     console,
@@ -21,6 +20,7 @@ from ratetool.render.tables import (
     table,
 )
 from ratetool.render.text import (
+    INSTRUMENT_WIDTH,
     UNICODE,
     Glyphs,
     band_text,
@@ -28,20 +28,13 @@ from ratetool.render.text import (
     glyphs,
     plural,
     pomp_text,
+    short_id,
+    spark_range,
+    sparkline,
     status_legend,
     thresholds_line,
     zoned,
 )
-
-#: Widest an instrument id is shown in a table column; a longer one is cut with an ellipsis
-#: (and named in full under the table).
-INSTRUMENT_WIDTH = 10
-
-
-def short_id(iid: str, width: int = INSTRUMENT_WIDTH) -> str:
-    """An instrument id cut to ``width`` characters with an ellipsis: "therapeutic-all…"."""
-    return iid if len(iid) <= width else iid[: width - 1] + "…"
-
 
 #: The instrument column's width at the most compact (``compact=2``).
 NARROW_INSTRUMENT_WIDTH = 8

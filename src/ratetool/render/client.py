@@ -10,8 +10,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from ratetool.render.caseload import short_id
-from ratetool.render.chart import SPARK_MAX, spark_range, sparkline
 from ratetool.render.tables import (
     ColumnSpec,
     console,
@@ -23,6 +21,7 @@ from ratetool.render.tables import (
     table,
 )
 from ratetool.render.text import (
+    SPARK_MAX,
     UNICODE,
     Glyphs,
     band_text,
@@ -33,6 +32,9 @@ from ratetool.render.text import (
     plural,
     pomp_text,
     ranges,
+    short_id,
+    spark_range,
+    sparkline,
     status_legend,
     thresholds_line,
     zoned,

@@ -7,6 +7,7 @@ cannot encode the Unicode symbols (a legacy code page) plain ASCII ones stand in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from rich.text import Text
@@ -171,3 +172,49 @@ def status_legend(g: Glyphs) -> str:
         f"{band_label('watch', g)} = a drop, or an item alert; {band_label('ok', g)} = "
         "neither."
     )
+
+
+#: Most sessions one sparkline shows in a client's trends (the latest ones).
+SPARK_MAX = 24
+
+
+def sparkline(values: Sequence[float | None], low: float, high: float, g: Glyphs = UNICODE) -> str:
+    """One block per value, from ``low`` (lowest block; anything lower too) to ``high`` (highest
+    block); ``None`` is shown as a dot.
+
+    Summaries pass a fixed range, the same for every client: from the middle of the scale to its
+    top (``spark_range``), where alliance ratings live, so a steady strong alliance reads high,
+    a fall shows, and small wiggles are not blown up as a series' own range would."""
+    blocks = g.spark
+    top = len(blocks) - 1
+    out = []
+    for v in values:
+        if v is None:
+            out.append(g.missing_spark)
+            continue
+        frac = (v - low) / (high - low) if high > low else 1.0
+        out.append(blocks[min(top, max(0, int(frac * top + 0.5)))])
+    return "".join(out)
+
+
+def spark_range(key: str, definition: Any = None) -> tuple[float, float]:
+    """The fixed range of a sparkline of ``key``: from the middle of its scale to the top (50 to
+    100 for % max; 5 to 10 for a 0-10 dimension or overall; the total: items times those)."""
+    if key == "pomp":
+        return 50.0, 100.0
+    scale = definition.scale
+    mid = (scale.min + scale.max) / 2
+    if key == "total":
+        n = len(definition.items)
+        return n * mid, float(n * scale.max)
+    return mid, float(scale.max)
+
+
+#: Widest an instrument id is shown in a table column; a longer one is cut with an ellipsis
+#: (and named in full under the table).
+INSTRUMENT_WIDTH = 10
+
+
+def short_id(iid: str, width: int = INSTRUMENT_WIDTH) -> str:
+    """An instrument id cut to ``width`` characters with an ellipsis: "therapeutic-all…"."""
+    return iid if len(iid) <= width else iid[: width - 1] + "…"

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from ratetool import paths
 from ratetool.codes import CLIENT_CODE_RE, validate_client_code
 from ratetool.errors import StoreError
-from ratetool.model import Rating
 from ratetool.store import (
     DATA_FORMAT,
     AddResult,
@@ -27,16 +26,17 @@ from ratetool.store import (
     move_tail_aside,
     refuse_if_problems,
 )
-from ratetool.store.records import RatingRules, file_header, session_block
-from ratetool.store.toml_parse import ParsedFile, parse_client_bytes
 
 if TYPE_CHECKING:
     from ratetool.corrections import Correction
+    from ratetool.model import Rating
+    from ratetool.store.records import RatingRules
+    from ratetool.store.toml_parse import ParsedFile
 
 CLIENTS_DIR = paths.CLIENTS_DIR
 SUFFIX = paths.CLIENT_SUFFIX
 
-__all__ = ["CLIENTS_DIR", "SUFFIX", "ParsedFile", "TomlStore", "parse_client_bytes"]
+__all__ = ["CLIENTS_DIR", "SUFFIX", "TomlStore"]
 
 
 class TomlStore(Store):
@@ -130,6 +130,7 @@ class TomlStore(Store):
         """The file parsed; with ``remember``, kept as the last parse (one client's file: what
         reading every client keeps nothing of)."""
         from ratetool.fsutil import first_link, link_message
+        from ratetool.store.toml_parse import ParsedFile, parse_client_bytes
 
         link = first_link(path, self.data_dir)
         if link is not None:  # a link is never followed: a problem of this file, named
@@ -227,6 +228,7 @@ class TomlStore(Store):
         self, ratings: Sequence[Rating], number_sessions: bool, skip_existing_ids: bool
     ) -> AddResult:
         from ratetool.fsutil import append_durably, ensure_private_dir
+        from ratetool.store.records import file_header, session_block
 
         by_client: dict[str, list[Rating]] = {}
         for rating in ratings:
