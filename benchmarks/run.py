@@ -228,6 +228,28 @@ def time_line(name: str, floor: str, ra: list[Sample], rb: list[Sample], limit: 
     )
 
 
+#: A floor whose median run is this much slower than its fastest ran on a busy machine.
+BUSY = 1.15
+
+
+def floor_info(name: str, samples: list[Sample]) -> str:
+    """The INFO line of a floor: its median (and memory), its fastest run, and a word when the
+    median is more than ``BUSY`` times the fastest. The same work then took a varying time: the
+    machine was busy, and on a busy machine the ratios read high (ratetool's own work, more
+    computing and less loading than a floor's, loses more to a busy processor)."""
+    rss = median_rss(samples)
+    median = median_seconds(samples)
+    fastest = min(s.seconds for s in samples)
+    value = fmt_seconds(median) + (f", {rss:.0f} MB" if rss else "")
+    busy = ""
+    if median > BUSY * fastest:
+        busy = f"; {median / fastest - 1:.0%} over its fastest run: a busy machine"
+    return (
+        f"INFO  floor {name}: {value} (median of {len(samples)}, fastest {fmt_seconds(fastest)}"
+        f"{busy}): {FLOOR_COMMANDS[name]}"
+    )
+
+
 def memory_ratio_line(
     name: str, floor: str, ra: list[Sample], rb: list[Sample], limit: float
 ) -> Line:
@@ -603,9 +625,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     for name, samples in bench.floor_samples.items():
-        rss = median_rss(samples)
-        value = fmt_seconds(median_seconds(samples)) + (f", {rss:.0f} MB" if rss else "")
-        print(f"INFO  floor {name}: {value} (median of {len(samples)}): {FLOOR_COMMANDS[name]}")
+        print(floor_info(name, samples))
     failed = sum(line.ok is False for line in lines)
     passed = sum(line.ok is True for line in lines)
     print(f"{passed} passed, {failed} failed")

@@ -129,3 +129,16 @@ def test_the_ratio_is_taken_pair_by_pair() -> None:
     line = run.time_line("t", "f", ra, rb, 1.15)
     assert (line.measured, line.floor_value) == ("1.10 s", "1.50 s")  # medians: 0.73x
     assert (line.ok, line.ratio) == (True, "1.10x")
+
+
+def test_a_floor_line_says_when_the_machine_was_busy() -> None:
+    """The same floor, run after run, takes the same time on a quiet machine: a median well over
+    its fastest run says the ratios of that run read high."""
+    run = load(BENCH / "run.py")
+    quiet = [run.Sample(s, 19.0, 0) for s in (0.090, 0.091, 0.093, 0.095, 0.120)]
+    line = run.floor_info("stack", quiet)
+    assert line.startswith("INFO  floor stack: 93 ms, 19 MB (median of 5, fastest 90 ms): ")
+    assert "busy" not in line
+    busy = [run.Sample(s, None, 0) for s in (0.090, 0.120, 0.125, 0.130, 0.150)]
+    line = run.floor_info("stack", busy)
+    assert "(median of 5, fastest 90 ms; 39% over its fastest run: a busy machine)" in line
