@@ -1,13 +1,14 @@
 """Benchmark ratetool against the floor of the libraries it is built on, and check the targets.
 
-    python benchmarks/run.py [--runs 11] [--heavy-runs 5] [--keep DIR] [--only TEXT] [--quick]
+    python benchmarks/run.py [--runs 21] [--heavy-runs 5] [--keep DIR] [--only TEXT] [--quick]
 
 Each target compares a whole ``ratetool`` process (the one installed beside this Python) with a
 floor: a small script in ``benchmarks/floors/`` that does only what the chosen libraries must do
 for the same job (start Python and import Typer; import the drawing stack; parse every client
 file with tomllib; write the rows with ``csv`` or XlsxWriter). Command and floor run in turn,
-A B A B ..., so both see the same machine; the ratio is the command's median over the floor's
-median. Wall time is ``time.perf_counter`` around the process; peak memory is the kernel's
+A B A B ..., so both see the same machine; the ratio is the median of the pairs' ratios. The
+light targets (start-up, summaries, appends) run in three rounds, a third of their pairs each,
+one target after the other, so that a busy spell of the machine is shared among them. Wall time is ``time.perf_counter`` around the process; peak memory is the kernel's
 account of the finished child (``os.wait4``'s ``ru_maxrss``; not measured where ``os.wait4``
 is missing). Time to the first question of ``rate`` runs ``rate`` in a pseudo-terminal and stops
 the clock when the question is on the screen; its floor is timed the same way, to the line the
@@ -17,7 +18,7 @@ The data are ``benchmarks/make_data.py``'s 1,000 clients x 100 sessions (a TOML 
 store for the append), made once per run, or once for all runs under ``--keep DIR``.
 
 Prints one line per target (measured, floor, ratio, target, PASS or FAIL) and one INFO line per
-floor (its median, for scale); exits 1 if any target fails.
+floor (its median and fastest run, for scale); exits 1 if any target fails.
 """
 
 from __future__ import annotations
@@ -329,6 +330,8 @@ class Bench:
     env0: dict[str, str]
     floor_samples: dict[str, list[Sample]] = field(default_factory=dict)
     stores: dict[str, Store] = field(default_factory=dict)
+    #: The light targets' samples, gathered over the rounds: name -> (floor, limit, A, B).
+    gathered: dict[str, tuple[str, float, list[Sample], list[Sample]]] = field(default_factory=dict)
 
     def store(self, kind: str, size: tuple[int, int] | None = None) -> Store:
         clients, sessions = size or (self.clients, self.sessions)
@@ -362,6 +365,31 @@ class Bench:
         self.floor_samples.setdefault(floor, []).extend(samples)
         return samples
 
+    def gather(
+        self,
+        name: str,
+        floor: str,
+        ra: list[Sample],
+        rb: list[Sample],
+        limit: float,
+        *,
+        recorded_as: str | None = None,
+    ) -> list[Line]:
+        """Keep one round's samples of a light target (its line is made once every round has
+        run: ``lines``); the floor's are kept for its INFO line, as ``recorded_as`` if given."""
+        self.record(recorded_as or floor, rb)
+        _, _, all_a, all_b = self.gathered.setdefault(name, (floor, limit, [], []))
+        all_a.extend(ra)
+        all_b.extend(rb)
+        return []
+
+    def lines(self) -> list[Line]:
+        """The light targets' lines, from the samples of every round."""
+        return [
+            time_line(name, floor, ra, rb, limit)
+            for name, (floor, limit, ra, rb) in self.gathered.items()
+        ]
+
     def floor_cmd(self, script: str, *args: str) -> list[str]:
         return [PY, str(FLOORS / script), *args]
 
@@ -381,7 +409,7 @@ class Bench:
         ra, rb = interleaved(
             lambda: run_once(cmd, env), lambda: run_once(floor_cmd, env), self.runs, before=before
         )
-        return [time_line(name, floor, ra, self.record(floor, rb), limit)]
+        return self.gather(name, floor, ra, rb, limit)
 
     # start floor ------------------------------------------------------------------------------
     def version(self) -> list[Line]:
@@ -401,8 +429,8 @@ class Bench:
             lambda: run_to_marker(floor_cmd, env, FLOOR_READY),
             self.runs,
         )
-        self.record("start (to its line)", rb)
-        return [time_line(f"rate {self.middle_client}: first question", "start", ra, rb, 1.6)]
+        name = f"rate {self.middle_client}: first question"
+        return self.gather(name, "start", ra, rb, 1.6, recorded_as="start (to its line)")
 
     # stack floor ------------------------------------------------------------------------------
     def summary_client_small(self) -> list[Line]:
@@ -463,7 +491,7 @@ class Bench:
         with self.last_client_kept(self.store(kind)):
             ra, rb = interleaved(lambda: run_once(cmd, env), first_append, self.runs)
         name = f"append, {self.clients:,} x {self.sessions} store ({kind})"
-        return [time_line(name, floor, ra, self.record(floor, rb), 1.2)]
+        return self.gather(name, floor, ra, rb, 1.2)
 
     def append_toml(self) -> list[Line]:
         return self.append("toml")
@@ -545,6 +573,18 @@ FLOOR_COMMANDS = {
 }
 
 
+#: The light targets run in this many rounds (each target a few pairs a round, then the next
+#: target): a busy spell of a few seconds then slows some pairs of every target, not every pair of
+#: one target, and each target's median is taken over pairs from minutes apart.
+ROUNDS = 3
+
+
+def rounds(runs: int) -> list[int]:
+    """The pairs of each round for ``runs`` pairs in all: ``ROUNDS`` rounds, one for few runs."""
+    count = ROUNDS if runs >= 2 * ROUNDS else 1
+    return [runs // count + (1 if i < runs % count else 0) for i in range(count)]
+
+
 def print_line(line: Line, width: int) -> None:
     status = "INFO" if line.ok is None else "PASS" if line.ok else "FAIL"
     text = (
@@ -559,7 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Time ratetool against the floor of its libraries; PASS/FAIL per target.",
         epilog="Targets: " + ", ".join(name for name, _, _ in TARGETS),
     )
-    parser.add_argument("--runs", type=int, help="runs per command and floor (default 11)")
+    parser.add_argument(
+        "--runs", type=int, help="runs per command and floor, over 3 rounds (default 21)"
+    )
     parser.add_argument(
         "--heavy-runs", type=int, help="runs for the no-cache summary and exports (default 5)"
     )
@@ -571,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", metavar="TEXT", help="only targets whose name contains TEXT"
     )
     args = parser.parse_args(argv)
-    runs = args.runs or (3 if args.quick else 11)
+    runs = args.runs or (3 if args.quick else 21)
     heavy_runs = args.heavy_runs or (1 if args.quick else 5)
     if runs < 1 or heavy_runs < 1:
         parser.error("--runs and --heavy-runs must be at least 1")
@@ -614,13 +656,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines: list[Line] = []
     try:
+        light = [method for _, method, heavy in chosen if not heavy]
+        for round_runs in rounds(runs) if light else []:
+            bench.runs = round_runs
+            for method in light:
+                method(bench)
+        for line in bench.lines():
+            lines.append(line)
+            print_line(line, width)
         if any(heavy for _, _, heavy in chosen):
             # Every file in the OS cache before the first timed read.
             run_once([PY, str(FLOORS / "read.py"), str(bench.big.data)], bench.env)
-        for _, method, _ in chosen:
-            for line in method(bench):
-                lines.append(line)
-                print_line(line, width)
+        for _, method, heavy in chosen:
+            if heavy:
+                for line in method(bench):
+                    lines.append(line)
+                    print_line(line, width)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -142,3 +142,26 @@ def test_a_floor_line_says_when_the_machine_was_busy() -> None:
     busy = [run.Sample(s, None, 0) for s in (0.090, 0.120, 0.125, 0.130, 0.150)]
     line = run.floor_info("stack", busy)
     assert "(median of 5, fastest 90 ms; 39% over its fastest run: a busy machine)" in line
+
+
+def test_the_light_targets_run_in_rounds_that_share_out_the_pairs() -> None:
+    run = load(BENCH / "run.py")
+    assert run.rounds(21) == [7, 7, 7]
+    assert run.rounds(11) == [4, 4, 3]
+    assert run.rounds(3) == [3]  # --quick: one round
+    assert sum(run.rounds(31)) == 31
+
+
+def test_a_light_target_gathers_its_pairs_over_the_rounds(tmp_path: Path) -> None:
+    """Each round's pairs join the target's earlier ones; its line is made from all of them."""
+    run = load(BENCH / "run.py")
+    bench = run.Bench(tmp_path, 2, 1, 10, 20, (10, 20), {})
+    one = [run.Sample(0.12, None, 0), run.Sample(0.12, None, 0)]
+    floor = [run.Sample(0.10, None, 0), run.Sample(0.10, None, 0)]
+    assert bench.gather("t", "stack", one, floor, 1.5) == []
+    slow = [run.Sample(0.30, None, 0), run.Sample(0.30, None, 0)]  # a busy round
+    assert bench.gather("t", "stack", slow, floor, 1.5) == []
+    assert bench.gather("t", "stack", one, floor, 1.5) == []
+    [line] = bench.lines()
+    assert (line.name, line.ratio, line.ok) == ("t", "1.20x", True)
+    assert len(bench.floor_samples["stack"]) == 6
