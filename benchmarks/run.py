@@ -8,7 +8,8 @@ for the same job (start Python and import Typer; import the drawing stack; parse
 file with tomllib; write the rows with ``csv`` or XlsxWriter). Command and floor run in turn,
 A B A B ..., so both see the same machine; the ratio is the median of the pairs' ratios. The
 light targets (start-up, summaries, appends) run in three rounds, a third of their pairs each,
-one target after the other, so that a busy spell of the machine is shared among them. Wall time is ``time.perf_counter`` around the process; peak memory is the kernel's
+one target after the other, and the heavy ones one pair a round, so that a busy spell of the
+machine is shared among them. Wall time is ``time.perf_counter`` around the process; peak memory is the kernel's
 account of the finished child (``os.wait4``'s ``ru_maxrss``; not measured where ``os.wait4``
 is missing). Time to the first question of ``rate`` runs ``rate`` in a pseudo-terminal and stops
 the clock when the question is on the screen; its floor is timed the same way, to the line the
@@ -332,6 +333,8 @@ class Bench:
     stores: dict[str, Store] = field(default_factory=dict)
     #: The light targets' samples, gathered over the rounds: name -> (floor, limit, A, B).
     gathered: dict[str, tuple[str, float, list[Sample], list[Sample]]] = field(default_factory=dict)
+    #: The heavy targets' samples (one floor each), gathered over the rounds: floor -> (A, B).
+    heavy_gathered: dict[str, tuple[list[Sample], list[Sample]]] = field(default_factory=dict)
 
     def store(self, kind: str, size: tuple[int, int] | None = None) -> Store:
         clients, sessions = size or (self.clients, self.sessions)
@@ -503,6 +506,8 @@ class Bench:
     def heavy(
         self, cmd: list[str], floor: str, script: str, floor_args: list[str], env: dict[str, str]
     ) -> tuple[list[Sample], list[Sample]]:
+        """This round's pairs of a heavy target; returns every round's so far (the heavy
+        targets run one pair a round, in turn: ``main``)."""
         floor_cmd = self.floor_cmd(script, *floor_args)
         ra, rb = interleaved(
             lambda: run_once(cmd, env),
@@ -510,7 +515,10 @@ class Bench:
             self.heavy_runs,
             warmup=False,
         )
-        return ra, self.record(floor, rb)
+        all_a, all_b = self.heavy_gathered.setdefault(floor, ([], []))
+        all_a.extend(ra)
+        all_b.extend(self.record(floor, rb))
+        return all_a, all_b
 
     def caseload_no_cache(self) -> list[Line]:
         env = {**self.env, "RATETOOL_NO_CACHE": "1"}
@@ -664,14 +672,19 @@ def main(argv: list[str] | None = None) -> int:
         for line in bench.lines():
             lines.append(line)
             print_line(line, width)
-        if any(heavy for _, _, heavy in chosen):
+        heavy = [method for _, method, is_heavy in chosen if is_heavy]
+        if heavy:
             # Every file in the OS cache before the first timed read.
             run_once([PY, str(FLOORS / "read.py"), str(bench.big.data)], bench.env)
-        for _, method, heavy in chosen:
-            if heavy:
-                for line in method(bench):
-                    lines.append(line)
-                    print_line(line, width)
+        # One pair of each heavy target a round, in turn: a busy minute slows a pair or two of
+        # each rather than every pair of one. Each call returns the lines of every round so far.
+        bench.heavy_runs = 1
+        last: list[Line] = []
+        for _ in range(heavy_runs if heavy else 0):
+            last = [line for method in heavy for line in method(bench)]
+        for line in last:
+            lines.append(line)
+            print_line(line, width)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -165,3 +165,17 @@ def test_a_light_target_gathers_its_pairs_over_the_rounds(tmp_path: Path) -> Non
     [line] = bench.lines()
     assert (line.name, line.ratio, line.ok) == ("t", "1.20x", True)
     assert len(bench.floor_samples["stack"]) == 6
+
+
+def test_a_heavy_target_gathers_one_pair_a_round(tmp_path: Path) -> None:
+    """The heavy targets run one pair a round, in turn: each call adds its pair to the ones
+    before, and the floor's INFO line counts them all."""
+    run = load(BENCH / "run.py")
+    bench = run.Bench(tmp_path, 1, 1, 10, 20, (10, 20), {})
+    quick = [sys.executable, "-c", "pass"]
+    ra, rb = bench.heavy(quick, "start", "start.py", [], dict(run.os.environ))
+    assert (len(ra), len(rb)) == (1, 1)
+    ra, rb = bench.heavy(quick, "start", "start.py", [], dict(run.os.environ))
+    assert (len(ra), len(rb)) == (2, 2)
+    assert all(s.status == 0 for s in (*ra, *rb))
+    assert len(bench.floor_samples["start"]) == 2
