@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ratetool import limits
 
@@ -51,3 +54,27 @@ def test_answers_of_many_digits_are_refused() -> None:
     assert limits.answer_digits_problem("100000") is None
     assert limits.answer_digits_problem("1000000") is not None
     assert "5,000 digits" in (limits.answer_digits_problem("9" * 5000) or "")
+
+
+#: Any character, lone surrogates and control characters among them, and often one of those.
+ANY_TEXT = st.lists(  # joined by hand: ``st.text`` leaves lone surrogates out
+    st.one_of(
+        st.characters(codec=None, exclude_categories=()),
+        st.sampled_from(["\udcff", "\ud800", "\x1b", "\x00", "\x7f", "\x9b", "\t", "\n", "é"]),
+    )
+).map("".join)
+
+
+@given(ANY_TEXT)
+def test_visible_escapes_every_control_character_and_lone_surrogate(text: str) -> None:
+    """Whatever a file or the command line holds, what is shown has no control character but
+    tab and line feed and no lone surrogate; each is escaped as Python writes it (``\\x1b``,
+    ``\\udcff``), everything else is kept, and ``has_control`` says whether any was there."""
+    shown = limits.visible(text)
+    unshowable = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+    expected = unshowable.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
+    assert shown == expected
+    assert not unshowable.search(shown)
+    assert limits.has_control(text) == (unshowable.search(text) is not None)
