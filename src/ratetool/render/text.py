@@ -1,5 +1,6 @@
 """Plain pieces of every summary: symbols for bands and missing values, numbers written with
-their places, and the band of a session as a symbol, a word and a style.
+their places, the band of a session as a symbol, a word and a style, sparklines (one character
+per session) and instrument ids cut to a column's width.
 
 Meaning never rests on colour: every band carries a symbol and a word, and where the output
 cannot encode the Unicode symbols (a legacy code page) plain ASCII ones stand in.
