@@ -553,7 +553,9 @@ class Bench:
         return self.big.env(self.env0)
 
 
-#: (name for --only, method, heavy)
+#: (name for --only, method, heavy). A light target's method runs one round and keeps its samples
+#: (``Bench.gather``; its line comes from ``Bench.lines`` after every round); a heavy one's
+#: runs one round and returns the lines of every round so far.
 TARGETS: list[tuple[str, Callable[[Bench], list[Line]], bool]] = [
     ("version", Bench.version, False),
     ("rate-help", Bench.rate_help, False),
